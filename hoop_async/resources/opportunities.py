@@ -1,0 +1,538 @@
+"""`client.opportunities`: one method per Opportunities endpoint.
+
+Methods take snake_case keyword arguments, check them before anything is sent,
+and build exactly the query keys and JSON bodies the API expects: GET search
+spells some filters in snake_case and others in camelCase, the pipeline and
+lost-reason lookups want `locationId`, and every JSON body is camelCase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, Literal
+
+from hoop_async._constants import (
+    GET_SEARCH_MAX_LIMIT,
+    LOST_REASONS_PAGE_LIMIT,
+    POST_SEARCH_MAX_LIMIT,
+)
+from hoop_async._sentinel import NOT_GIVEN, NotGivenOr
+from hoop_async.errors import InvalidRequestError
+from hoop_async.models import (
+    CustomFieldValue,
+    FollowersAdded,
+    FollowersRemoved,
+    LostReason,
+    Opportunity,
+    Pipeline,
+    SearchMeta,
+    Status,
+    UpsertResult,
+    from_wire,
+)
+from hoop_async.pagination import (
+    GetSearchCursor,
+    Page,
+    PageIterator,
+    PostSearchCursor,
+    next_get_cursor,
+    next_post_cursor,
+)
+from hoop_async.resources._checks import (
+    check_custom_fields,
+    check_date,
+    check_id,
+    check_limit,
+    check_lost_reason,
+    check_monetary_value,
+    check_search_status,
+    check_status,
+    check_text,
+    check_user_ids,
+)
+from hoop_async.session import Session
+
+__all__ = ["GetSearch", "Opportunities", "PostSearch"]
+
+GetSearch = PageIterator[Opportunity, GetSearchCursor]
+PostSearch = PageIterator[Opportunity, PostSearchCursor]
+CustomFields = Iterable[CustomFieldValue | Mapping[str, Any]]
+StatusArg = Status | Literal["open", "won", "lost", "abandoned"]
+SearchStatusArg = StatusArg | Literal["all"]
+
+# Python keyword -> query key of GET /opportunities/search. The API spells these
+# differently (snake_case filters, camelCase dates and flags) and rejects any
+# other key with 422 "property X should not exist".
+GET_SEARCH_QUERY_KEYS: Mapping[str, str] = {
+    "location_id": "location_id",
+    "q": "q",
+    "pipeline_id": "pipeline_id",
+    "pipeline_stage_id": "pipeline_stage_id",
+    "contact_id": "contact_id",
+    "status": "status",
+    "assigned_to": "assigned_to",
+    "campaign_id": "campaignId",
+    "opportunity_id": "id",
+    "order": "order",
+    "date": "date",
+    "end_date": "endDate",
+    "country": "country",
+    "get_tasks": "getTasks",
+    "get_notes": "getNotes",
+    "get_calendar_events": "getCalendarEvents",
+}
+
+
+def _opportunity_id(record: Opportunity) -> str:
+    return record.id
+
+
+class Opportunities:
+    """The Opportunities API of one client."""
+
+    def __init__(self, session: Session, *, default_location_id: str | None = None) -> None:
+        self._session = session
+        self._default_location_id = default_location_id
+
+    # -- single records -------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        name: str,
+        pipeline_id: str,
+        contact_id: str,
+        status: StatusArg = Status.OPEN,
+        location_id: str | None = None,
+        pipeline_stage_id: str | None = None,
+        monetary_value: float | None = None,
+        assigned_to: str | None = None,
+        custom_fields: CustomFields | None = None,
+    ) -> Opportunity:
+        """Create an opportunity (POST /opportunities/).
+
+        Raises DuplicateOpportunityError, carrying `existing_id`, when the location
+        allows one opportunity per contact and the contact already has one.
+        """
+        body: dict[str, Any] = {
+            "locationId": self._location(location_id),
+            "pipelineId": check_id("pipeline_id", pipeline_id),
+            "name": check_text("name", name),
+            "status": check_status(status).value,
+            "contactId": check_id("contact_id", contact_id),
+        }
+        body.update(
+            _optional_fields(
+                pipeline_stage_id=pipeline_stage_id,
+                monetary_value=monetary_value,
+                assigned_to=assigned_to,
+                custom_fields=custom_fields,
+            )
+        )
+        data = await self._session.request("POST", "/opportunities/", json_body=body)
+        return _opportunity_from(data)
+
+    async def get(self, opportunity_id: str) -> Opportunity:
+        """Read one opportunity by id (GET /opportunities/{id})."""
+        path = _record_path(opportunity_id)
+        data = await self._session.request("GET", path)
+        return _opportunity_from(data)
+
+    async def update(
+        self,
+        opportunity_id: str,
+        *,
+        name: NotGivenOr[str] = NOT_GIVEN,
+        pipeline_id: NotGivenOr[str] = NOT_GIVEN,
+        pipeline_stage_id: NotGivenOr[str] = NOT_GIVEN,
+        status: NotGivenOr[StatusArg] = NOT_GIVEN,
+        monetary_value: NotGivenOr[float | None] = NOT_GIVEN,
+        assigned_to: NotGivenOr[str | None] = NOT_GIVEN,
+        custom_fields: NotGivenOr[CustomFields] = NOT_GIVEN,
+    ) -> Opportunity:
+        """Change the given fields of an opportunity (PUT /opportunities/{id}).
+
+        Only arguments passed are sent; `None` is sent as null to clear a field
+        where the API allows it (monetary value, assigned user).
+        """
+        path = _record_path(opportunity_id)
+        body = _update_body(
+            name=name,
+            pipeline_id=pipeline_id,
+            pipeline_stage_id=pipeline_stage_id,
+            status=status,
+            monetary_value=monetary_value,
+            assigned_to=assigned_to,
+            custom_fields=custom_fields,
+        )
+        if not body:
+            raise InvalidRequestError(
+                "update", "no fields", "pass at least one field to change, e.g. name=..."
+            )
+        data = await self._session.request("PUT", path, json_body=body)
+        return _opportunity_from(data)
+
+    async def delete(self, opportunity_id: str) -> None:
+        """Delete an opportunity (DELETE /opportunities/{id})."""
+        path = _record_path(opportunity_id)
+        await self._session.request("DELETE", path)
+
+    async def update_status(
+        self,
+        opportunity_id: str,
+        status: StatusArg,
+        *,
+        lost_reason_id: str | None = None,
+    ) -> None:
+        """Set the status of an opportunity (PUT /opportunities/{id}/status).
+
+        `lost_reason_id` is accepted only with status lost.
+        """
+        path = _record_path(opportunity_id) + "/status"
+        checked = check_status(status)
+        body: dict[str, Any] = {"status": checked.value}
+        reason = check_lost_reason(checked, lost_reason_id)
+        if reason is not None:
+            body["lostReasonId"] = reason
+        await self._session.request("PUT", path, json_body=body)
+
+    async def upsert(
+        self,
+        *,
+        pipeline_id: str,
+        contact_id: str | None = None,
+        opportunity_id: str | None = None,
+        location_id: str | None = None,
+        name: str | None = None,
+        status: StatusArg | None = None,
+        pipeline_stage_id: str | None = None,
+        monetary_value: float | None = None,
+        assigned_to: str | None = None,
+        lost_reason_id: str | None = None,
+    ) -> UpsertResult:
+        """Create or update the opportunity of a contact in a pipeline (POST /opportunities/upsert).
+
+        The API matches on `opportunity_id` when given, else on contact and
+        pipeline, and overwrites the matched card with the given fields.
+        `result.created` tells whether a new card was made.
+        """
+        if contact_id is None and opportunity_id is None:
+            raise InvalidRequestError(
+                "contact_id", None, "pass contact_id (or opportunity_id) so the API can match"
+            )
+        checked_status = None if status is None else check_status(status)
+        body: dict[str, Any] = {
+            "locationId": self._location(location_id),
+            "pipelineId": check_id("pipeline_id", pipeline_id),
+        }
+        if contact_id is not None:
+            body["contactId"] = check_id("contact_id", contact_id)
+        if opportunity_id is not None:
+            body["id"] = check_id("opportunity_id", opportunity_id)
+        if name is not None:
+            body["name"] = check_text("name", name)
+        if checked_status is not None:
+            body["status"] = checked_status.value
+        reason = check_lost_reason(checked_status, lost_reason_id)
+        if reason is not None:
+            body["lostReasonId"] = reason
+        body.update(
+            _optional_fields(
+                pipeline_stage_id=pipeline_stage_id,
+                monetary_value=monetary_value,
+                assigned_to=assigned_to,
+            )
+        )
+        data = await self._session.request("POST", "/opportunities/upsert", json_body=body)
+        return from_wire(data, UpsertResult)
+
+    # -- followers ------------------------------------------------------------
+
+    async def add_followers(self, opportunity_id: str, followers: Iterable[str]) -> FollowersAdded:
+        """Add users as followers of an opportunity (POST /opportunities/{id}/followers)."""
+        path = _record_path(opportunity_id) + "/followers"
+        body = {"followers": check_user_ids("followers", followers)}
+        data = await self._session.request("POST", path, json_body=body)
+        return from_wire(data, FollowersAdded)
+
+    async def remove_followers(
+        self,
+        opportunity_id: str,
+        followers: Iterable[str] = (),
+        *,
+        remove_all: bool = False,
+    ) -> FollowersRemoved:
+        """Remove followers of an opportunity, or all of them with `remove_all=True`.
+
+        Sends DELETE /opportunities/{id}/followers; with `remove_all` the query
+        carries `isRemoveAllFollowers=true` and the body an empty list.
+        """
+        path = _record_path(opportunity_id) + "/followers"
+        if remove_all:
+            if list(followers):
+                raise InvalidRequestError(
+                    "followers", followers, "leave followers empty when remove_all=True"
+                )
+            params = {"isRemoveAllFollowers": "true"}
+            body: dict[str, Any] = {"followers": []}
+        else:
+            params = {}
+            body = {"followers": check_user_ids("followers", followers)}
+        data = await self._session.request("DELETE", path, params=params, json_body=body)
+        return from_wire(data, FollowersRemoved)
+
+    # -- lookups --------------------------------------------------------------
+
+    async def pipelines(self, location_id: str | None = None) -> list[Pipeline]:
+        """List the pipelines of a location with their stages (GET /opportunities/pipelines)."""
+        params = {"locationId": self._location(location_id)}
+        data = await self._session.request("GET", "/opportunities/pipelines", params=params)
+        return [from_wire(item, Pipeline) for item in _list(data, "pipelines")]
+
+    async def lost_reasons(
+        self,
+        location_id: str | None = None,
+        *,
+        name: str | None = None,
+        query: str | None = None,
+        deleted: bool | None = None,
+    ) -> list[LostReason]:
+        """List the lost reasons of a location (GET /opportunities/lost-reason), every page."""
+        base = {"locationId": self._location(location_id)}
+        base.update(_optional_query(name=name, query=query, deleted=deleted))
+        reasons: list[LostReason] = []
+        while True:
+            params = {**base, "limit": str(LOST_REASONS_PAGE_LIMIT), "skip": str(len(reasons))}
+            data = await self._session.request("GET", "/opportunities/lost-reason", params=params)
+            rows = _list(data, "lostReasons")
+            reasons.extend(from_wire(item, LostReason) for item in rows)
+            total = _object(data, "total")
+            if len(rows) < LOST_REASONS_PAGE_LIMIT or (
+                isinstance(total, (int, float)) and len(reasons) >= total
+            ):
+                return reasons
+
+    # -- searches -------------------------------------------------------------
+
+    def search(
+        self,
+        *,
+        location_id: str | None = None,
+        q: str | None = None,
+        pipeline_id: str | None = None,
+        pipeline_stage_id: str | None = None,
+        contact_id: str | None = None,
+        status: SearchStatusArg | None = None,
+        assigned_to: str | None = None,
+        campaign_id: str | None = None,
+        opportunity_id: str | None = None,
+        order: str | None = None,
+        date: date | None = None,
+        end_date: date | None = None,
+        country: str | None = None,
+        get_tasks: bool | None = None,
+        get_notes: bool | None = None,
+        get_calendar_events: bool | None = None,
+        page_size: int = GET_SEARCH_MAX_LIMIT,
+        start: GetSearchCursor | None = None,
+        max_items: int | None = None,
+    ) -> GetSearch:
+        """Search opportunities (GET /opportunities/search), newest first, every page.
+
+        `date` and `end_date` filter on creation day, both inclusive. `start`
+        resumes from a page's `next_cursor`. Arguments are checked here, before
+        the first page is requested.
+        """
+        filters: dict[str, Any] = {
+            "location_id": self._location(location_id),
+            "q": q,
+            "pipeline_id": pipeline_id,
+            "pipeline_stage_id": pipeline_stage_id,
+            "contact_id": contact_id,
+            "status": None if status is None else str(check_search_status(status)),
+            "assigned_to": assigned_to,
+            "campaign_id": campaign_id,
+            "opportunity_id": opportunity_id,
+            "order": order,
+            "date": None if date is None else check_date("date", date),
+            "end_date": None if end_date is None else check_date("end_date", end_date),
+            "country": country,
+            "get_tasks": get_tasks,
+            "get_notes": get_notes,
+            "get_calendar_events": get_calendar_events,
+        }
+        params = {
+            GET_SEARCH_QUERY_KEYS[key]: _query_value(value)
+            for key, value in filters.items()
+            if value is not None
+        }
+        limit = check_limit("page_size", page_size, GET_SEARCH_MAX_LIMIT)
+        params["limit"] = str(limit)
+        _check_max_items(max_items)
+
+        async def fetch(cursor: GetSearchCursor | None) -> Page[Opportunity, GetSearchCursor]:
+            page_params = dict(params)
+            if cursor is not None:
+                page_params["startAfter"] = str(cursor.start_after)
+                page_params["startAfterId"] = cursor.start_after_id
+            data = await self._session.request("GET", "/opportunities/search", params=page_params)
+            rows = _list(data, "opportunities")
+            meta = from_wire(_object(data, "meta"), SearchMeta)
+            return Page(
+                items=tuple(from_wire(row, Opportunity) for row in rows),
+                total=meta.total,
+                cursor=cursor,
+                next_cursor=next_get_cursor(cursor, meta, len(rows), limit),
+                meta=meta,
+            )
+
+        return PageIterator(fetch, record_id=_opportunity_id, start=start, max_items=max_items)
+
+    def search_advanced(
+        self,
+        *,
+        location_id: str | None = None,
+        query: str | None = None,
+        filters: Sequence[Mapping[str, Any]] | None = None,
+        sort: Sequence[Mapping[str, Any]] | None = None,
+        additional_details: Mapping[str, bool] | None = None,
+        page_size: int = POST_SEARCH_MAX_LIMIT,
+        start: PostSearchCursor | None = None,
+        max_items: int | None = None,
+    ) -> PostSearch:
+        """Search opportunities (POST /opportunities/search), every page.
+
+        `filters` and `sort` are sent as given, in the API's own shape. Paging
+        switches from `page` to `searchAfter` past the API's 10,000-record window.
+        """
+        body: dict[str, Any] = {"locationId": self._location(location_id)}
+        if query is not None:
+            body["query"] = query
+        if filters is not None:
+            body["filters"] = list(filters)
+        if sort is not None:
+            body["sort"] = list(sort)
+        if additional_details is not None:
+            body["additionalDetails"] = dict(additional_details)
+        limit = check_limit("page_size", page_size, POST_SEARCH_MAX_LIMIT)
+        body["limit"] = limit
+        _check_max_items(max_items)
+
+        async def fetch(cursor: PostSearchCursor | None) -> Page[Opportunity, PostSearchCursor]:
+            page_body = dict(body)
+            if cursor is not None and cursor.search_after is not None:
+                page_body["searchAfter"] = list(cursor.search_after)
+            else:
+                page_body["page"] = cursor.page if cursor and cursor.page else 1
+            data = await self._session.request("POST", "/opportunities/search", json_body=page_body)
+            rows = _list(data, "opportunities")
+            total = _object(data, "total")
+            return Page(
+                items=tuple(from_wire(row, Opportunity) for row in rows),
+                total=int(total) if isinstance(total, (int, float)) else None,
+                cursor=cursor,
+                next_cursor=next_post_cursor(cursor, rows, limit),
+            )
+
+        return PageIterator(fetch, record_id=_opportunity_id, start=start, max_items=max_items)
+
+    # -- helpers --------------------------------------------------------------
+
+    def _location(self, location_id: str | None) -> str:
+        if location_id is None:
+            location_id = self._default_location_id
+        if location_id is None:
+            raise InvalidRequestError(
+                "location_id",
+                None,
+                "pass location_id=... or create the client with HoopClient(location_id=...)",
+            )
+        return check_id("location_id", location_id)
+
+
+def _record_path(opportunity_id: str) -> str:
+    return "/opportunities/" + check_id("opportunity_id", opportunity_id)
+
+
+def _opportunity_from(data: Any) -> Opportunity:
+    record = data.get("opportunity") if isinstance(data, dict) else None
+    return from_wire(record, Opportunity)
+
+
+def _object(data: Any, key: str) -> Any:
+    """Return `data[key]` when `data` is a JSON object and the key holds a value, else {}."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return {} if value is None else value
+
+
+def _list(data: Any, key: str) -> list[Any]:
+    rows = data.get(key) if isinstance(data, dict) else None
+    return rows if isinstance(rows, list) else []
+
+
+def _optional_fields(
+    *,
+    pipeline_stage_id: str | None = None,
+    monetary_value: float | None = None,
+    assigned_to: str | None = None,
+    custom_fields: CustomFields | None = None,
+) -> dict[str, Any]:
+    """Body keys for the optional fields of create and upsert that were given."""
+    fields: dict[str, Any] = {}
+    if pipeline_stage_id is not None:
+        fields["pipelineStageId"] = check_id("pipeline_stage_id", pipeline_stage_id)
+    if monetary_value is not None:
+        fields["monetaryValue"] = check_monetary_value(monetary_value)
+    if assigned_to is not None:
+        fields["assignedTo"] = check_id("assigned_to", assigned_to)
+    if custom_fields is not None:
+        fields["customFields"] = check_custom_fields(custom_fields)
+    return fields
+
+
+def _update_body(
+    *,
+    name: NotGivenOr[str],
+    pipeline_id: NotGivenOr[str],
+    pipeline_stage_id: NotGivenOr[str],
+    status: NotGivenOr[StatusArg],
+    monetary_value: NotGivenOr[float | None],
+    assigned_to: NotGivenOr[str | None],
+    custom_fields: NotGivenOr[CustomFields],
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if name is not NOT_GIVEN:
+        body["name"] = check_text("name", name)
+    if pipeline_id is not NOT_GIVEN:
+        body["pipelineId"] = check_id("pipeline_id", pipeline_id)
+    if pipeline_stage_id is not NOT_GIVEN:
+        body["pipelineStageId"] = check_id("pipeline_stage_id", pipeline_stage_id)
+    if status is not NOT_GIVEN:
+        body["status"] = check_status(status).value
+    if monetary_value is not NOT_GIVEN:
+        body["monetaryValue"] = (
+            None if monetary_value is None else check_monetary_value(monetary_value)
+        )
+    if assigned_to is not NOT_GIVEN:
+        body["assignedTo"] = None if assigned_to is None else check_id("assigned_to", assigned_to)
+    if custom_fields is not NOT_GIVEN:
+        body["customFields"] = check_custom_fields(custom_fields)
+    return body
+
+
+def _optional_query(**values: str | bool | None) -> dict[str, str]:
+    return {key: _query_value(value) for key, value in values.items() if value is not None}
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_max_items(max_items: object) -> None:
+    if max_items is None:
+        return
+    if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0:
+        raise InvalidRequestError("max_items", max_items, "expected an integer of 0 or more")
