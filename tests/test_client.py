@@ -139,7 +139,7 @@ async def test_slow_server_times_out(recorder: Recorder) -> None:
     try:
         url = str(server.make_url("")).rstrip("/")
         async with HoopClient(token="t", base_url=url, timeout=0.2) as client:
-            with pytest.raises(RequestTimeoutError, match="no response within 0.2 s"):
+            with pytest.raises(RequestTimeoutError, match=r"no response within 0\.2 s"):
                 await client.opportunities.get("OPP1")
     finally:
         await server.close()

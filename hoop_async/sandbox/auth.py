@@ -1,0 +1,193 @@
+"""Access tokens, refresh tokens and authorization codes, plus the per-request
+checks that use them: Version header, bearer token, scope and location access.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import attrs
+
+from hoop_async.sandbox import responses
+from hoop_async.sandbox.ids import IdFactory
+
+logger = logging.getLogger("hoop_async.sandbox")
+
+READ_SCOPE = "opportunities.readonly"
+WRITE_SCOPE = "opportunities.write"
+DEFAULT_SCOPES = (READ_SCOPE, WRITE_SCOPE)
+USER_TYPES = ("Location", "Company")
+
+
+@attrs.define(kw_only=True, frozen=True)
+class Installation:
+    """Grant behind a token pair: the app, the account and the scopes."""
+
+    client_id: str
+    user_type: str
+    company_id: str
+    location_ids: tuple[str, ...]
+    scopes: tuple[str, ...]
+    user_id: str
+
+    @property
+    def rate_limit_bucket(self) -> str:
+        """Key of the rate-limit budget: per app and location, or per app and company."""
+        if self.user_type == "Location" and self.location_ids:
+            return f"{self.client_id}:location:{self.location_ids[0]}"
+        return f"{self.client_id}:company:{self.company_id}"
+
+    def can_access(self, location_id: str) -> bool:
+        """Return whether tokens of this installation may act on `location_id`."""
+        return location_id in self.location_ids
+
+
+@attrs.define(kw_only=True, frozen=True)
+class AccessGrant:
+    """A live access token's installation and its expiry (wall-clock seconds)."""
+
+    installation: Installation
+    expires_at: float
+
+
+@attrs.define(kw_only=True, frozen=True)
+class OAuthApp:
+    """A registered OAuth app."""
+
+    client_id: str
+    client_secret: str
+
+
+@attrs.define(kw_only=True, frozen=True)
+class TokenPair:
+    """The result of a token grant."""
+
+    access_token: str
+    refresh_token: str
+    refresh_token_id: str
+    expires_in: int
+    installation: Installation
+
+
+class TokenRegistry:
+    """Every token, refresh token and authorization code that one sandbox issued."""
+
+    def __init__(self, ids: IdFactory) -> None:
+        self._ids = ids
+        self.apps: dict[str, OAuthApp] = {}
+        self._access: dict[str, AccessGrant] = {}
+        self._refresh: dict[str, Installation] = {}
+        self._rotated: set[str] = set()
+        self._codes: dict[str, Installation] = {}
+
+    def register_app(self) -> OAuthApp:
+        """Create an OAuth app with a fresh client id and secret."""
+        app = OAuthApp(client_id=self._ids.client_id(), client_secret=self._ids.secret())
+        self.apps[app.client_id] = app
+        return app
+
+    def issue_access_token(self, installation: Installation, ttl: float) -> str:
+        """Create an access token valid for `ttl` seconds."""
+        issued_at = time.time()
+        claims = {
+            "authClass": installation.user_type,
+            "authClassId": self._auth_class_id(installation),
+            "source": "INTEGRATION",
+            "sourceId": installation.client_id,
+            "channel": "OAUTH",
+            "iat": int(issued_at),
+            "exp": int(issued_at + ttl),
+        }
+        token = self._ids.jwt_like(claims)
+        self._access[token] = AccessGrant(installation=installation, expires_at=issued_at + ttl)
+        return token
+
+    def issue_pair(self, installation: Installation, ttl: float) -> TokenPair:
+        """Create an access token and a refresh token for `installation`."""
+        access_token = self.issue_access_token(installation, ttl)
+        refresh_token = self._ids.jwt_like({"refresh": True, "jti": self._ids.hex_id()})
+        self._refresh[refresh_token] = installation
+        return TokenPair(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            refresh_token_id=self._ids.hex_id(),
+            expires_in=int(ttl),
+            installation=installation,
+        )
+
+    def resolve(self, token: str) -> Installation | None:
+        """Return the installation of a live access token, or None if unknown or expired."""
+        grant = self._access.get(token)
+        if grant is None:
+            return None
+        if grant.expires_at <= time.time():
+            del self._access[token]
+            return None
+        return grant.installation
+
+    def issue_auth_code(self, installation: Installation) -> str:
+        """Create a one-time authorization code for `installation`."""
+        code = self._ids.secret()
+        self._codes[code] = installation
+        return code
+
+    def redeem_auth_code(self, code: str, client_id: str) -> Installation | None:
+        """Consume a code of `client_id`, or return None if unknown, used or foreign."""
+        installation = self._codes.get(code)
+        if installation is None or installation.client_id != client_id:
+            return None
+        del self._codes[code]
+        return installation
+
+    def rotate_refresh_token(self, refresh_token: str, client_id: str) -> Installation | None:
+        """Retire a refresh token of `client_id` at once and return its installation.
+
+        Returns None for an unknown, foreign or already rotated token. The caller
+        issues the new pair.
+        """
+        installation = self._refresh.get(refresh_token)
+        if installation is None or installation.client_id != client_id:
+            if refresh_token in self._rotated:
+                logger.warning("rejected reuse of a rotated refresh token of app %s", client_id)
+            return None
+        del self._refresh[refresh_token]
+        self._rotated.add(refresh_token)
+        return installation
+
+    @staticmethod
+    def _auth_class_id(installation: Installation) -> str:
+        if installation.user_type == "Location" and installation.location_ids:
+            return installation.location_ids[0]
+        return installation.company_id
+
+
+def check_version(version: str | None, accepted: Sequence[str]) -> None:
+    """Raise the live API's 401 for a missing or unknown Version header."""
+    if not version:
+        raise responses.version_missing()
+    if version not in accepted:
+        raise responses.version_invalid()
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """Return the token of an `Authorization: Bearer ...` header, or None."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def require_scope(installation: Installation, scope: str) -> None:
+    """Raise the live API's scope 401 unless the token carries `scope`."""
+    if scope not in installation.scopes:
+        raise responses.scope_not_authorized()
+
+
+def require_location_access(installation: Installation, location_id: str) -> None:
+    """Raise the live API's 403 unless the token may act on `location_id`."""
+    if not installation.can_access(location_id):
+        raise responses.location_forbidden()
