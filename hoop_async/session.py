@@ -23,6 +23,7 @@ import attrs
 from hoop_async._constants import DEFAULT_CONNECTION_LIMIT, USER_AGENT
 from hoop_async.auth import Credentials
 from hoop_async.errors import (
+    AuthenticationError,
     ClientClosedError,
     RequestTimeoutError,
     TransportError,
@@ -105,11 +106,35 @@ class Session:
         *,
         params: Params | None = None,
         json_body: Any = None,
+        location_id: str | None = None,
     ) -> Any:
-        """Send one request and return the decoded JSON body of its 2xx response."""
+        """Send one request and return the decoded JSON body of its 2xx response.
+
+        `location_id` selects the credentials' token. A 401 for an invalid or
+        expired token is sent once more when the credentials renew the token.
+        """
         http = self.open()
-        headers = {"Authorization": f"Bearer {await self._credentials.access_token()}"}
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
+        token = await self._credentials.access_token(location_id)
+        try:
+            return await self._exchange(http, method, path, params, data, token)
+        except AuthenticationError:
+            if not await self._credentials.token_rejected(location_id, token):
+                raise
+        token = await self._credentials.access_token(location_id)
+        return await self._exchange(http, method, path, params, data, token)
+
+    async def _exchange(
+        self,
+        http: aiohttp.ClientSession,
+        method: str,
+        path: str,
+        params: Params | None,
+        data: str | None,
+        token: str,
+    ) -> Any:
+        """Send the request once; return the body of a 2xx or raise the mapped error."""
+        headers = {"Authorization": f"Bearer {token}"}
         if data is not None:
             headers["Content-Type"] = "application/json"
 

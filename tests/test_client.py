@@ -12,6 +12,8 @@ import pytest
 from conftest import Recorder
 
 from hoop_async import (
+    APIError,
+    AuthenticationError,
     ClientClosedError,
     HoopClient,
     InvalidRequestError,
@@ -183,3 +185,74 @@ def test_no_resource_warning_after_clean_use() -> None:
         warnings.simplefilter("error", ResourceWarning)
         asyncio.run(use())
         gc.collect()
+
+
+class RotatingCredentials:
+    """Credentials that hand out token-1, then token-2 after a rejection."""
+
+    def __init__(self, renew: bool = True) -> None:
+        self.renew = renew
+        self.current = "token-1"
+        self.rejected: list[tuple[str | None, str]] = []
+        self.locations: list[str | None] = []
+
+    async def access_token(self, location_id: str | None) -> str:
+        self.locations.append(location_id)
+        return self.current
+
+    async def token_rejected(self, location_id: str | None, token: str) -> bool:
+        self.rejected.append((location_id, token))
+        if self.renew:
+            self.current = "token-2"
+        return self.renew
+
+
+async def test_invalid_token_retried_once_with_new_token(recorder: Recorder) -> None:
+    credentials = RotatingCredentials()
+    recorder.respond(401, {"statusCode": 401, "message": "Invalid JWT"})
+    recorder.respond(200, OPPORTUNITY)
+    async with HoopClient(
+        credentials=credentials, base_url=recorder.url, location_id="LOC1"
+    ) as client:
+        opportunity = await client.opportunities.get("OPP1")
+    assert opportunity.id == "OPP1"
+    assert credentials.rejected == [("LOC1", "token-1")]
+    tokens = [request.headers["Authorization"] for request in recorder.requests]
+    assert tokens == ["Bearer token-1", "Bearer token-2"]
+
+
+async def test_second_invalid_token_reaches_caller(recorder: Recorder) -> None:
+    credentials = RotatingCredentials()
+    recorder.respond(401, {"statusCode": 401, "message": "Invalid JWT"})
+    recorder.respond(401, {"statusCode": 401, "message": "Invalid JWT"})
+    async with HoopClient(credentials=credentials, base_url=recorder.url) as client:
+        with pytest.raises(AuthenticationError):
+            await client.opportunities.get("OPP1")
+    assert len(recorder.requests) == 2
+    assert len(credentials.rejected) == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The token is not authorized for this scope.",
+        "version header is invalid",
+        "This route is not yet supported by the IAM Service.",
+    ],
+)
+async def test_other_401s_never_renew_token(recorder: Recorder, message: str) -> None:
+    credentials = RotatingCredentials()
+    recorder.respond(401, {"statusCode": 401, "message": message})
+    async with HoopClient(credentials=credentials, base_url=recorder.url) as client:
+        with pytest.raises(APIError):
+            await client.opportunities.get("OPP1")
+    assert credentials.rejected == []
+    assert len(recorder.requests) == 1
+
+
+async def test_request_location_reaches_credentials(recorder: Recorder) -> None:
+    credentials = RotatingCredentials()
+    recorder.respond(200, {"pipelines": []})
+    async with HoopClient(credentials=credentials, base_url=recorder.url) as client:
+        await client.opportunities.pipelines("LOC7")
+    assert credentials.locations == ["LOC7"]

@@ -11,10 +11,22 @@ __all__ = ["Credentials", "StaticToken"]
 
 @runtime_checkable
 class Credentials(Protocol):
-    """Source of the bearer token for a request."""
+    """Source of the bearer token for each request.
 
-    async def access_token(self) -> str:
-        """Return the access token to send now."""
+    `location_id` is the location the request works on, or None when the
+    request names none (a read by opportunity id without a client default).
+    """
+
+    async def access_token(self, location_id: str | None) -> str:
+        """Return the access token to send now for this location."""
+        ...
+
+    async def token_rejected(self, location_id: str | None, token: str) -> bool:
+        """Handle a 401 for an invalid or expired `token`.
+
+        Return True when a new token is ready and the request should be sent
+        once more; the session never retries more than once per request.
+        """
         ...
 
 
@@ -30,8 +42,12 @@ class StaticToken:
             )
         self._token = token.strip()
 
-    async def access_token(self) -> str:
+    async def access_token(self, location_id: str | None) -> str:
         return self._token
+
+    async def token_rejected(self, location_id: str | None, token: str) -> bool:
+        # A fixed token cannot be renewed, so the 401 reaches the caller.
+        return False
 
     def __repr__(self) -> str:
         return "StaticToken(<redacted>)"

@@ -130,13 +130,15 @@ class Opportunities:
                 custom_fields=custom_fields,
             )
         )
-        data = await self._session.request("POST", "/opportunities/", json_body=body)
+        data = await self._session.request(
+            "POST", "/opportunities/", json_body=body, location_id=body["locationId"]
+        )
         return _opportunity_from(data)
 
     async def get(self, opportunity_id: str) -> Opportunity:
         """Read one opportunity by id (GET /opportunities/{id})."""
         path = _record_path(opportunity_id)
-        data = await self._session.request("GET", path)
+        data = await self._session.request("GET", path, location_id=self._default_location_id)
         return _opportunity_from(data)
 
     async def update(
@@ -170,13 +172,15 @@ class Opportunities:
             raise InvalidRequestError(
                 "update", "no fields", "pass at least one field to change, e.g. name=..."
             )
-        data = await self._session.request("PUT", path, json_body=body)
+        data = await self._session.request(
+            "PUT", path, json_body=body, location_id=self._default_location_id
+        )
         return _opportunity_from(data)
 
     async def delete(self, opportunity_id: str) -> None:
         """Delete an opportunity (DELETE /opportunities/{id})."""
         path = _record_path(opportunity_id)
-        await self._session.request("DELETE", path)
+        await self._session.request("DELETE", path, location_id=self._default_location_id)
 
     async def update_status(
         self,
@@ -195,7 +199,9 @@ class Opportunities:
         reason = check_lost_reason(checked, lost_reason_id)
         if reason is not None:
             body["lostReasonId"] = reason
-        await self._session.request("PUT", path, json_body=body)
+        await self._session.request(
+            "PUT", path, json_body=body, location_id=self._default_location_id
+        )
 
     async def upsert(
         self,
@@ -244,7 +250,9 @@ class Opportunities:
                 assigned_to=assigned_to,
             )
         )
-        data = await self._session.request("POST", "/opportunities/upsert", json_body=body)
+        data = await self._session.request(
+            "POST", "/opportunities/upsert", json_body=body, location_id=body["locationId"]
+        )
         return from_wire(data, UpsertResult)
 
     # -- followers ------------------------------------------------------------
@@ -253,7 +261,9 @@ class Opportunities:
         """Add users as followers of an opportunity (POST /opportunities/{id}/followers)."""
         path = _record_path(opportunity_id) + "/followers"
         body = {"followers": check_user_ids("followers", followers)}
-        data = await self._session.request("POST", path, json_body=body)
+        data = await self._session.request(
+            "POST", path, json_body=body, location_id=self._default_location_id
+        )
         return from_wire(data, FollowersAdded)
 
     async def remove_followers(
@@ -279,7 +289,9 @@ class Opportunities:
         else:
             params = {}
             body = {"followers": check_user_ids("followers", followers)}
-        data = await self._session.request("DELETE", path, params=params, json_body=body)
+        data = await self._session.request(
+            "DELETE", path, params=params, json_body=body, location_id=self._default_location_id
+        )
         return from_wire(data, FollowersRemoved)
 
     # -- lookups --------------------------------------------------------------
@@ -287,7 +299,9 @@ class Opportunities:
     async def pipelines(self, location_id: str | None = None) -> list[Pipeline]:
         """List the pipelines of a location with their stages (GET /opportunities/pipelines)."""
         params = {"locationId": self._location(location_id)}
-        data = await self._session.request("GET", "/opportunities/pipelines", params=params)
+        data = await self._session.request(
+            "GET", "/opportunities/pipelines", params=params, location_id=params["locationId"]
+        )
         return [from_wire(item, Pipeline) for item in _list(data, "pipelines")]
 
     async def lost_reasons(
@@ -304,7 +318,9 @@ class Opportunities:
         reasons: list[LostReason] = []
         while True:
             params = {**base, "limit": str(LOST_REASONS_PAGE_LIMIT), "skip": str(len(reasons))}
-            data = await self._session.request("GET", "/opportunities/lost-reason", params=params)
+            data = await self._session.request(
+                "GET", "/opportunities/lost-reason", params=params, location_id=base["locationId"]
+            )
             rows = _list(data, "lostReasons")
             reasons.extend(from_wire(item, LostReason) for item in rows)
             total = _object(data, "total")
@@ -376,7 +392,12 @@ class Opportunities:
             if cursor is not None:
                 page_params["startAfter"] = str(cursor.start_after)
                 page_params["startAfterId"] = cursor.start_after_id
-            data = await self._session.request("GET", "/opportunities/search", params=page_params)
+            data = await self._session.request(
+                "GET",
+                "/opportunities/search",
+                params=page_params,
+                location_id=params["location_id"],
+            )
             rows = _list(data, "opportunities")
             meta = from_wire(_object(data, "meta"), SearchMeta)
             return Page(
@@ -425,7 +446,9 @@ class Opportunities:
                 page_body["searchAfter"] = list(cursor.search_after)
             else:
                 page_body["page"] = cursor.page if cursor and cursor.page else 1
-            data = await self._session.request("POST", "/opportunities/search", json_body=page_body)
+            data = await self._session.request(
+                "POST", "/opportunities/search", json_body=page_body, location_id=body["locationId"]
+            )
             rows = _list(data, "opportunities")
             total = _object(data, "total")
             return Page(
