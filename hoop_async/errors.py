@@ -5,6 +5,10 @@ HoopError
  +-- ClientClosedError (also RuntimeError)    a call on a closed HoopClient
  +-- TransportError                           the request failed on the network
  |    +-- RequestTimeoutError                 no response within the timeout
+ |    +-- OutcomeUnknownError                 a create may or may not have happened
+ +-- QuotaExhaustedError                      the daily request quota is (nearly) spent
+ +-- TokenError                               obtaining or renewing an OAuth token failed
+ |    +-- ReauthorizationRequiredError        the refresh token is dead: re-install the app
  +-- APIError                                 the server answered with an error status
       +-- BadRequestError                     400
       |    +-- DuplicateOpportunityError      400 OPPORTUNITY_NO_DUPLICATE, carries existing_id
@@ -35,12 +39,16 @@ __all__ = [
     "InvalidRequestError",
     "LocationAccessError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
+    "QuotaExhaustedError",
     "RateLimitError",
+    "ReauthorizationRequiredError",
     "RequestTimeoutError",
     "RouteNotSupportedError",
     "ScopeError",
     "ServerError",
+    "TokenError",
     "TransportError",
     "UnprocessableError",
     "VersionHeaderError",
@@ -78,6 +86,39 @@ class TransportError(HoopError):
 
 class RequestTimeoutError(TransportError):
     """No complete response arrived within the configured timeout."""
+
+
+class OutcomeUnknownError(TransportError):
+    """A non-idempotent request failed after it may have reached the server.
+
+    The create may or may not exist now; sending it again could duplicate it.
+    Look it up (search by contact) before creating again.
+    """
+
+
+class QuotaExhaustedError(HoopError):
+    """The daily request quota of a location is spent or below the configured reserve."""
+
+    def __init__(self, resource: str, remaining: int, reset_after: float | None) -> None:
+        self.resource = resource
+        self.remaining = remaining
+        self.reset_after = reset_after
+        when = f" in {reset_after:.0f} s" if reset_after is not None else ""
+        super().__init__(
+            f"daily request quota of {resource} nearly spent ({remaining} left, resets{when}); "
+            "wait for the reset, or lower the daily reserve of the rate limiter"
+        )
+
+
+class TokenError(HoopError):
+    """Obtaining or renewing an OAuth token failed."""
+
+
+class ReauthorizationRequiredError(TokenError):
+    """The stored refresh token was rejected (invalid_grant) and no newer one exists.
+
+    Only a new authorization of the app (the user installs it again) fixes this.
+    """
 
 
 class APIError(HoopError):
