@@ -100,7 +100,11 @@ async def _run_demo(args: argparse.Namespace) -> int:
 async def _demo_on_embedded_sandbox(count: int) -> int:
     from hoop_async.sandbox import Sandbox, SandboxConfig
 
-    config = SandboxConfig(seed_contacts=max(count, 300))
+    # The demo makes a few hundred calls; at the live API's 100 per 10 s the client
+    # would wait most of a minute, so the embedded sandbox allows 1,000 per second.
+    config = SandboxConfig(
+        seed_contacts=max(count, 300), rate_limit_max=1000, rate_limit_interval_ms=1000
+    )
     async with Sandbox(config=config) as sandbox:
         print(f"sandbox listening on {sandbox.url}")
         async with HoopClient(token=sandbox.token, base_url=sandbox.url) as client:

@@ -9,17 +9,21 @@ import aiohttp
 
 from hoop_async._constants import (
     DEFAULT_BASE_URL,
-    DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_CONNECTION_LIMIT,
     DEFAULT_TIMEOUT,
     DEFAULT_VERSION,
 )
 from hoop_async.auth import Credentials, StaticToken
 from hoop_async.errors import InvalidRequestError
+from hoop_async.hooks import Hooks
+from hoop_async.ratelimit import RateLimit
 from hoop_async.resources import Opportunities
-from hoop_async.session import RequestStats, Session
+from hoop_async.retry import RetryPolicy
+from hoop_async.session import RequestStats, Session, client_timeout
 
 __all__ = ["HoopClient"]
+
+_DEFAULT_RATE_LIMIT = RateLimit()
 
 
 class HoopClient:
@@ -31,9 +35,14 @@ class HoopClient:
         async with HoopClient(token="...", location_id="...") as client:
             opportunity = await client.opportunities.get("opportunity-id")
 
+    `client.opportunities` has one method per Opportunities endpoint.
+
     `base_url` may point at any server, such as `hoop_async.sandbox.Sandbox`.
     `timeout` is the total seconds one request may take, or an aiohttp.ClientTimeout.
     `location_id` is the default location of calls that need one.
+    `retry` sets how failed calls are retried (RetryPolicy()), `rate_limit` the
+    client-side budget per location (RateLimit(); None turns it off), and
+    `hooks` the callbacks that receive request, retry and wait events.
     """
 
     def __init__(
@@ -45,13 +54,19 @@ class HoopClient:
         version: str = DEFAULT_VERSION,
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         location_id: str | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | None = _DEFAULT_RATE_LIMIT,
+        hooks: Hooks | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
         self._session = Session(
             base_url=_check_base_url(base_url),
             version=_check_version(version),
             credentials=_credentials(token, credentials),
-            timeout=_client_timeout(timeout),
+            timeout=client_timeout(timeout),
+            retry=retry,
+            rate_limit=rate_limit,
+            hooks=hooks,
             connection_limit=connection_limit,
         )
         self.opportunities = Opportunities(self._session, default_location_id=location_id)
@@ -125,11 +140,3 @@ def _check_version(version: str) -> str:
             "version", version, f"expected a version such as {DEFAULT_VERSION}"
         )
     return version.strip()
-
-
-def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise InvalidRequestError("timeout", timeout, "expected seconds greater than 0")
-    return aiohttp.ClientTimeout(total=timeout, connect=min(DEFAULT_CONNECT_TIMEOUT, timeout))

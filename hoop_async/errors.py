@@ -59,6 +59,9 @@ __all__ = [
 class HoopError(Exception):
     """Base class of every error hoop_async raises."""
 
+    attempts: int = 1
+    """Attempts the call made before this error reached the caller (retries included)."""
+
 
 class InvalidRequestError(HoopError, ValueError):
     """An argument was rejected before any request was sent."""
@@ -75,12 +78,17 @@ class ClientClosedError(HoopError, RuntimeError):
 
 
 class TransportError(HoopError):
-    """The request did not get an HTTP response: connection failure, reset or timeout."""
+    """The request did not get an HTTP response: connection failure, reset or timeout.
 
-    def __init__(self, method: str, path: str, reason: str) -> None:
+    `maybe_sent` is False only when the request provably never left the client
+    (connection refused, DNS failure, no connection within the connect timeout).
+    """
+
+    def __init__(self, method: str, path: str, reason: str, *, maybe_sent: bool = True) -> None:
         self.method = method
         self.path = path
         self.reason = reason
+        self.maybe_sent = maybe_sent
         super().__init__(f"{method} {path} failed: {reason}")
 
 
@@ -134,6 +142,7 @@ class APIError(HoopError):
         messages: tuple[str, ...],
         code: str | None = None,
         trace_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -142,6 +151,8 @@ class APIError(HoopError):
         self.messages = messages
         self.code = code
         self.trace_id = trace_id
+        self.headers: Mapping[str, str] = headers or {}
+        """Response headers, such as X-RateLimit-* and Retry-After."""
         super().__init__(self._describe())
 
     @property
@@ -237,6 +248,7 @@ def error_from_response(
     status: int,
     body: object,
     retry_after: float | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> APIError:
     """Build the most specific APIError for an error response."""
     messages = _messages(body)
@@ -249,6 +261,7 @@ def error_from_response(
         "messages": messages,
         "code": code,
         "trace_id": _text(_field(body, "traceId")),
+        "headers": headers,
     }
     if status == 429:
         return RateLimitError(retry_after=retry_after, **fields)

@@ -1,8 +1,9 @@
-"""The session layer: one aiohttp.ClientSession, default headers, auth, error mapping.
+"""The session layer: one aiohttp.ClientSession and the chain every request passes.
 
-Every API call of hoop_async goes through `Session.request`, which sends one
-request and returns the decoded JSON body of a 2xx response or raises the
-matching `HoopError`. Logs name the method, path and status, never a query
+retry (backoff) -> 429 waits -> rate limit -> auth (401 renews once) -> one HTTP exchange
+
+`Session.request` returns the decoded JSON body of a 2xx response or raises
+the matching HoopError. Logs name the method, path and status, never a query
 string, a body or a header, so no secret reaches them.
 """
 
@@ -14,23 +15,43 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 import attrs
+import backoff
 
-from hoop_async._constants import DEFAULT_CONNECTION_LIMIT, USER_AGENT
+from hoop_async._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONNECTION_LIMIT, USER_AGENT
+from hoop_async._http import decode_body, parse_retry_after, transport_error
 from hoop_async.auth import Credentials
 from hoop_async.errors import (
     AuthenticationError,
     ClientClosedError,
-    RequestTimeoutError,
+    HoopError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    RateLimitError,
     TransportError,
     error_from_response,
 )
+from hoop_async.hooks import Hooks, RequestFinished, RetryScheduled
+from hoop_async.ratelimit import (
+    DEFAULT_INTERVAL,
+    RateLimit,
+    RateLimiter,
+    parse_rate_limit_headers,
+)
+from hoop_async.retry import RetryPolicy, retry_reason
+from hoop_async.testing import sleep, waits_disabled
 
-__all__ = ["RequestStats", "Session"]
+__all__ = [
+    "CallOptions",
+    "RequestStats",
+    "Session",
+    "client_timeout",
+    "decode_body",
+    "parse_retry_after",
+]
 
 logger = logging.getLogger("hoop_async")
 
@@ -39,12 +60,36 @@ Params = Mapping[str, str]
 
 @attrs.define
 class RequestStats:
-    """Counts of what a client sent: requests, responses per status, seconds spent waiting."""
+    """Counts of what a client sent: HTTP exchanges, responses per status, retries, seconds."""
 
     requests: int = 0
     transport_errors: int = 0
+    retries: int = 0
     statuses: Counter[int] = attrs.field(factory=Counter)
     seconds: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class CallOptions:
+    """Per-call overrides of the client's timeout and retry policy (None: the client's)."""
+
+    timeout: aiohttp.ClientTimeout | None = None
+    retry: RetryPolicy | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _Call:
+    """One logical API call, which may take several HTTP exchanges."""
+
+    method: str
+    path: str
+    params: Params | None
+    data: str | None
+    resource: str
+    location_id: str | None
+    idempotent: bool
+    timeout: aiohttp.ClientTimeout
+    retry: RetryPolicy
 
 
 class Session:
@@ -57,11 +102,17 @@ class Session:
         version: str,
         credentials: Credentials,
         timeout: aiohttp.ClientTimeout,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | None = None,
+        hooks: Hooks | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.version = version
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.hooks = hooks or Hooks()
+        self.limiter = None if rate_limit is None else RateLimiter(rate_limit, hooks=self.hooks)
         self.stats = RequestStats()
         self._credentials = credentials
         self._connection_limit = connection_limit
@@ -107,94 +158,204 @@ class Session:
         params: Params | None = None,
         json_body: Any = None,
         location_id: str | None = None,
+        idempotent: bool = True,
+        options: CallOptions | None = None,
     ) -> Any:
-        """Send one request and return the decoded JSON body of its 2xx response.
+        """Send one API call, with retries, and return the decoded JSON body of its 2xx response.
 
-        `location_id` selects the credentials' token. A 401 for an invalid or
-        expired token is sent once more when the credentials renew the token.
+        `location_id` selects the rate budget and the credentials' token.
+        `idempotent=False` (a create) forbids resending after the request may
+        have reached the server; such a failure raises OutcomeUnknownError.
         """
-        http = self.open()
-        data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
-        token = await self._credentials.access_token(location_id)
-        try:
-            return await self._exchange(http, method, path, params, data, token)
-        except AuthenticationError:
-            if not await self._credentials.token_rejected(location_id, token):
-                raise
-        token = await self._credentials.access_token(location_id)
-        return await self._exchange(http, method, path, params, data, token)
+        self.open()
+        call = _Call(
+            method=method,
+            path=path,
+            params=params,
+            data=None if json_body is None else json.dumps(json_body, separators=(",", ":")),
+            resource=location_id or "",
+            location_id=location_id,
+            idempotent=idempotent,
+            timeout=(options and options.timeout) or self.timeout,
+            retry=(options and options.retry) or self.retry,
+        )
+        return await self._with_retries(call)
 
-    async def _exchange(
-        self,
-        http: aiohttp.ClientSession,
-        method: str,
-        path: str,
-        params: Params | None,
-        data: str | None,
-        token: str,
-    ) -> Any:
+    # -- retries --------------------------------------------------------------
+
+    async def _with_retries(self, call: _Call) -> Any:
+        """Retry retryable failures with exponential backoff and full jitter (backoff library)."""
+        attempts = 0
+        deadline = time.monotonic() + call.retry.max_time
+
+        async def attempt() -> Any:
+            nonlocal attempts
+            attempts += 1
+            return await self._through_rate_limits(call, attempts, deadline)
+
+        def give_up(error: Exception) -> bool:
+            return not isinstance(error, HoopError) or _final(error, call)
+
+        def on_backoff(details: Any) -> None:
+            error: HoopError = details["exception"]
+            reason = _reason(error, call) or type(error).__name__
+            self._note_retry(call, details["tries"], reason, details["wait"])
+
+        retrying = backoff.on_exception(
+            _retry_delays,
+            HoopError,
+            max_tries=call.retry.max_tries,
+            max_time=call.retry.max_time,
+            jitter=backoff.full_jitter,
+            giveup=give_up,
+            on_backoff=on_backoff,
+            logger=None,
+            policy=call.retry,
+        )(attempt)
+        try:
+            return await retrying()
+        except HoopError as error:
+            error.attempts = attempts
+            raise
+
+    async def _through_rate_limits(self, call: _Call, attempt: int, deadline: float) -> Any:
+        """Send the call, waiting out 429s (which do not count as tries) until the deadline."""
+        while True:
+            try:
+                return await self._limited(call, attempt)
+            except RateLimitError as error:
+                delay = self._rate_limit_delay(call, error)
+                if time.monotonic() + delay > deadline:
+                    raise
+                self._note_retry(call, attempt, "429 Too Many Requests", delay)
+                if self.limiter is None:
+                    await sleep(delay)
+
+    async def _limited(self, call: _Call, attempt: int) -> Any:
+        """Take a slot of the resource's budget, then send."""
+        if self.limiter is None:
+            return await self._authorized(call, attempt)
+        await self.limiter.acquire(call.resource)
+        try:
+            return await self._authorized(call, attempt)
+        finally:
+            self.limiter.settle(call.resource)
+
+    def _rate_limit_delay(self, call: _Call, error: RateLimitError) -> float:
+        """Seconds to wait after a 429: Retry-After, else the rate-limit window."""
+        if self.limiter is not None:
+            return self.limiter.throttled(call.resource, error.retry_after)
+        if error.retry_after is not None:
+            return error.retry_after
+        reported = parse_rate_limit_headers(error.headers)
+        return reported.interval if reported and reported.interval else DEFAULT_INTERVAL
+
+    def _note_retry(self, call: _Call, attempt: int, reason: str, delay: float) -> None:
+        self.stats.retries += 1
+        logger.warning(
+            "retrying %s %s after attempt %d in %.2f s: %s",
+            call.method,
+            call.path,
+            attempt,
+            delay,
+            reason,
+        )
+        event = RetryScheduled(
+            method=call.method, path=call.path, attempt=attempt, reason=reason, delay=delay
+        )
+        self.hooks.emit(self.hooks.retry_scheduled, event)
+
+    # -- auth -----------------------------------------------------------------
+
+    async def _authorized(self, call: _Call, attempt: int) -> Any:
+        """Send with the credentials' token; after an invalid-token 401, renew it, resend once."""
+        token = await self._credentials.access_token(call.location_id)
+        try:
+            return await self._exchange(call, attempt, token)
+        except AuthenticationError:
+            if not await self._credentials.token_rejected(call.location_id, token):
+                raise
+        token = await self._credentials.access_token(call.location_id)
+        return await self._exchange(call, attempt, token)
+
+    # -- one exchange ---------------------------------------------------------
+
+    async def _exchange(self, call: _Call, attempt: int, token: str) -> Any:
         """Send the request once; return the body of a 2xx or raise the mapped error."""
         headers = {"Authorization": f"Bearer {token}"}
-        if data is not None:
+        if call.data is not None:
             headers["Content-Type"] = "application/json"
 
         started = time.perf_counter()
-        status, body, response_headers = await self._send(
-            http, method, path, params=params, data=data, headers=headers
-        )
-        elapsed = time.perf_counter() - started
-        self._record(method, path, status, elapsed, body)
+        try:
+            status, body, response_headers = await self._send(call, headers)
+        except TransportError as error:
+            self._finish(call, attempt, None, time.perf_counter() - started, None)
+            if not call.idempotent and error.maybe_sent:
+                raise _unknown_outcome(error) from error
+            raise
+        self._finish(call, attempt, status, time.perf_counter() - started, body)
+        if self.limiter is not None:
+            self.limiter.observe(call.resource, response_headers)
 
         if 200 <= status < 300:
             return body
         raise error_from_response(
-            method=method,
-            path=path,
+            method=call.method,
+            path=call.path,
             status=status,
             body=body,
             retry_after=parse_retry_after(response_headers.get("Retry-After")),
+            headers=response_headers,
         )
 
     async def _send(
-        self,
-        http: aiohttp.ClientSession,
-        method: str,
-        path: str,
-        *,
-        params: Params | None,
-        data: str | None,
-        headers: dict[str, str],
+        self, call: _Call, headers: dict[str, str]
     ) -> tuple[int, Any, Mapping[str, str]]:
         """Perform the HTTP exchange, mapping aiohttp's failures to TransportError."""
+        http = self.open()
         self.stats.requests += 1
         try:
             async with http.request(
-                method, self.base_url + path, params=params, data=data, headers=headers
+                call.method,
+                self.base_url + call.path,
+                params=call.params,
+                data=call.data,
+                headers=headers,
+                timeout=call.timeout,
             ) as response:
                 raw = await response.read()
                 return response.status, decode_body(raw), response.headers
-        except asyncio.TimeoutError as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             self.stats.transport_errors += 1
-            raise RequestTimeoutError(
-                method, path, f"no response within {self.timeout.total} s"
-            ) from exc
-        except aiohttp.ClientError as exc:
-            self.stats.transport_errors += 1
-            raise TransportError(method, path, f"{type(exc).__name__}: {exc}") from exc
+            raise transport_error(call.method, call.path, error, call.timeout) from error
 
-    def _record(self, method: str, path: str, status: int, elapsed: float, body: Any) -> None:
-        self.stats.statuses[status] += 1
+    def _finish(
+        self, call: _Call, attempt: int, status: int | None, elapsed: float, body: Any
+    ) -> None:
+        trace_id = body.get("traceId") if isinstance(body, dict) else None
+        if status is not None:
+            self.stats.statuses[status] += 1
         self.stats.seconds += elapsed
         if logger.isEnabledFor(logging.DEBUG):
-            trace_id = body.get("traceId") if isinstance(body, dict) else None
             logger.debug(
-                "%s %s -> %d in %.1f ms (traceId %s)",
-                method,
-                path,
-                status,
+                "%s %s -> %s in %.1f ms (traceId %s)",
+                call.method,
+                call.path,
+                status if status is not None else "no response",
                 elapsed * 1000,
                 trace_id,
             )
+        if self.hooks.request_finished:
+            event = RequestFinished(
+                method=call.method,
+                path=call.path,
+                status=status,
+                duration=elapsed,
+                attempt=attempt,
+                trace_id=trace_id if isinstance(trace_id, str) else None,
+            )
+            self.hooks.emit(self.hooks.request_finished, event)
 
     def _default_headers(self) -> dict[str, str]:
         return {
@@ -204,27 +365,34 @@ class Session:
         }
 
 
-def decode_body(raw: bytes) -> Any:
-    """Decode a response body: JSON when it parses, else the text (an HTML error page)."""
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", errors="replace")
+def _retry_delays(policy: RetryPolicy) -> Any:
+    """Yield exponential delays from `policy` (before jitter); zeros under `no_waits()`."""
+    for delay in backoff.expo(base=2, factor=policy.base_delay, max_value=policy.max_delay):
+        yield 0.0 if waits_disabled() else delay
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Parse a Retry-After header, in seconds or as an HTTP date, into seconds from now."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+def _final(error: HoopError, call: _Call) -> bool:
+    # A 429 that reached this point already exhausted the call's max_time.
+    return isinstance(error, RateLimitError) or _reason(error, call) is None
+
+
+def _reason(error: HoopError, call: _Call) -> str | None:
+    return retry_reason(error, idempotent=call.idempotent)
+
+
+def _unknown_outcome(error: TransportError) -> OutcomeUnknownError:
+    return OutcomeUnknownError(
+        error.method,
+        error.path,
+        f"{error.reason}; the request may have been processed, so it was not sent again "
+        "(search for the record before creating it once more)",
+    )
+
+
+def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """Return an aiohttp.ClientTimeout for `timeout` seconds in total, or `timeout` itself."""
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise InvalidRequestError("timeout", timeout, "expected seconds greater than 0")
+    return aiohttp.ClientTimeout(total=timeout, connect=min(DEFAULT_CONNECT_TIMEOUT, timeout))

@@ -6,6 +6,7 @@ bodies, cursors, rate-limit headers and refresh-token rotation.
 
 from hoop_async.sandbox.app import create_app
 from hoop_async.sandbox.config import SandboxConfig
+from hoop_async.sandbox.faults import FaultRule
 from hoop_async.sandbox.server import Sandbox
 
-__all__ = ["Sandbox", "SandboxConfig", "create_app"]
+__all__ = ["FaultRule", "Sandbox", "SandboxConfig", "create_app"]

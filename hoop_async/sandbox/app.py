@@ -5,6 +5,7 @@ limit, scope, then (in the handlers) location access, validation and the work.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from hoop_async.sandbox.context import (
     installation_of,
     state_of,
 )
+from hoop_async.sandbox.faults import apply_fault, pick_fault
 from hoop_async.sandbox.oauth import token_endpoint
 from hoop_async.sandbox.ratelimit import too_many_requests
 from hoop_async.sandbox.seed import build_state
@@ -40,6 +42,8 @@ logger = logging.getLogger("hoop_async.sandbox")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OAUTH_PREFIX = "/oauth/"
+STOPPING_KEY = web.AppKey("stopping", asyncio.Event)
+"""Event set when the server shuts down; hanging fault-injected requests end on it."""
 
 
 @attrs.define(frozen=True)
@@ -88,15 +92,22 @@ def create_app(
     app = web.Application(
         middlewares=[
             _outer_middleware,
+            _fault_middleware,
             _version_middleware,
             _auth_middleware,
             _rate_limit_middleware,
         ]
     )
     app[STATE_KEY] = state
+    app[STOPPING_KEY] = asyncio.Event()
+    app.on_shutdown.append(_release_hanging_requests)
     for route in ROUTES:
         app.router.add_route(route.method, route.path, _with_scope(route.handler, route.scope))
     return app
+
+
+async def _release_hanging_requests(app: web.Application) -> None:
+    app[STOPPING_KEY].set()
 
 
 def _state_of(source: Sandbox | SandboxState | None, config: SandboxConfig | None) -> SandboxState:
@@ -156,6 +167,24 @@ async def _outer_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception:
         logger.exception("unexpected error on %s %s", request.method, _route_template(request))
         return responses.internal_error().to_response()
+
+
+@web.middleware
+async def _fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Add the configured latency and faults, as a proxy in front of the API would."""
+    state = state_of(request)
+    if not state.config.faults:
+        return await handler(request)
+    route = f"{request.method} {_route_template(request)}"
+    picked = pick_fault(state.config.faults, route, state.fault_random)
+    if picked is None:
+        return await handler(request)
+    rule, kind = picked
+    if kind != "none":
+        state.faults[(kind, route)] += 1
+        logger.debug("injecting %s on %s", kind, route)
+    stopping = request.app[STOPPING_KEY]
+    return await apply_fault(request, handler, rule, kind, state.fault_random, stopping)
 
 
 @web.middleware

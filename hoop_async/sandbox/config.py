@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from hoop_async.sandbox.faults import FaultRule
+
 DUPLICATE_SCOPES = ("pipeline", "location")
 RETRY_AFTER_MODES = ("seconds", "http-date", "none")
 ACCEPTED_VERSIONS = ("2021-07-28", "2021-04-15", "2023-02-21", "v3")
@@ -79,3 +81,10 @@ class SandboxConfig:
 
     seed: int = 0
     """Seed of every generated id and value."""
+
+    faults: list[FaultRule] = attrs.field(factory=list)
+    """Fault rules (latency, 5xx answers, dropped connections, hangs); the first rule
+    whose routes match a request applies. Empty: every request is served cleanly."""
+
+    fault_seed: int = 0
+    """Seed of the random draws that decide which requests get a fault."""

@@ -5,6 +5,7 @@ request counters.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 import attrs
@@ -53,6 +54,9 @@ class SandboxState:
         self.requests: Counter[tuple[str, str]] = Counter()
         """Requests served, by (method, route template) such as ("POST", "/opportunities/")."""
         self.token_requests = 0
+        self.faults: Counter[tuple[str, str]] = Counter()
+        """Faults injected, by (kind, route) such as ("reset-after", "POST /opportunities/")."""
+        self.fault_random = random.Random(config.fault_seed)
         self.contacts_created = 0
         """Count of generated contacts, which numbers their emails and phones."""
         self.default_location_id = ""
