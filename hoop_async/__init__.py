@@ -28,6 +28,7 @@ from hoop_async.errors import (
     UnprocessableError,
     VersionHeaderError,
 )
+from hoop_async.hooks import Hooks, RateLimitWait, RequestFinished, RetryScheduled, TokenRefreshed
 from hoop_async.models import (
     ContactSummary,
     CustomField,
@@ -49,6 +50,8 @@ from hoop_async.pagination import (
     PaginationError,
     PostSearchCursor,
 )
+from hoop_async.ratelimit import RateLimit
+from hoop_async.retry import RetryPolicy
 from hoop_async.session import RequestStats
 
 __all__ = [
@@ -65,6 +68,7 @@ __all__ = [
     "FollowersAdded",
     "FollowersRemoved",
     "GetSearchCursor",
+    "Hooks",
     "HoopClient",
     "HoopError",
     "InvalidRequestError",
@@ -82,10 +86,15 @@ __all__ = [
     "PipelineStage",
     "PostSearchCursor",
     "QuotaExhaustedError",
+    "RateLimit",
     "RateLimitError",
+    "RateLimitWait",
     "ReauthorizationRequiredError",
+    "RequestFinished",
     "RequestStats",
     "RequestTimeoutError",
+    "RetryPolicy",
+    "RetryScheduled",
     "RouteNotSupportedError",
     "ScopeError",
     "SearchMeta",
@@ -93,6 +102,7 @@ __all__ = [
     "StaticToken",
     "Status",
     "TokenError",
+    "TokenRefreshed",
     "TransportError",
     "UnprocessableError",
     "UpsertResult",

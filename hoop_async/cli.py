@@ -158,7 +158,17 @@ def _read_seed(path: Path) -> dict[str, Any]:
 async def _run_sandbox(args: argparse.Namespace) -> int:
     from hoop_async.sandbox import Sandbox
 
-    async with Sandbox(host=args.host, port=args.port) as sandbox:
+    sandbox = Sandbox(host=args.host, port=args.port)
+    try:
+        await sandbox.start()
+    except OSError as exc:
+        print(
+            f"hoop sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "choose another --port, or --port 0 for a free one",
+            file=sys.stderr,
+        )
+        return 1
+    try:
         location_id = sandbox.location_id
         print(f"sandbox listening on {sandbox.url}")
         print(f"HOOP_TOKEN={sandbox.token}")
@@ -173,6 +183,8 @@ async def _run_sandbox(args: argparse.Namespace) -> int:
             print(f"seed ids written to {args.seed_file}")
         print("press Ctrl-C to stop", flush=True)
         await asyncio.Event().wait()
+    finally:
+        await sandbox.close()
     return 0
 
 

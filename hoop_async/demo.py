@@ -126,7 +126,7 @@ async def _create_all(
                 monetary_value=float(500 + (index * 137) % 9500),
             )
         except DuplicateOpportunityError as exc:
-            # A rerun against a long-lived server: the contact already has its card.
+            # A rerun against a long-lived server: the contact already has its opportunity.
             summary.already_existed += 1
             return await client.opportunities.get(exc.existing_id or "")
         summary.created += 1
@@ -141,7 +141,7 @@ async def _show_duplicate_rule(
     try:
         await client.opportunities.create(
             location_id=location_id,
-            name="Second card for the same contact",
+            name="Second opportunity for the same contact",
             pipeline_id=pipeline.id,
             contact_id=contact_id,
         )
@@ -300,12 +300,12 @@ async def _gather_limited(
 def format_summary(summary: DemoSummary) -> str:
     """Render the summary as a few plain-text tables."""
     lines = [
-        f"created {summary.created} opportunities"
+        f"created {_count(summary.created, 'opportunity', 'opportunities')}"
         + (f" ({summary.already_existed} already existed)" if summary.already_existed else ""),
         f"second create for one contact rejected as duplicate of {summary.duplicate_existing_id}",
-        f"upserted {summary.upserted_again} again: {summary.upsert_created} new cards, "
+        f"upserted {summary.upserted_again} again: {summary.upsert_created} created, "
         f"{summary.upserted_again - summary.upsert_created} updated in place",
-        f"search by pipeline: {summary.found_in_pipeline} opportunities "
+        f"search by pipeline: {_count(summary.found_in_pipeline, 'opportunity', 'opportunities')} "
         f"in {summary.search_pages} pages",
         "search by status: "
         + ", ".join(f"{status} {count}" for status, count in summary.found_by_status.items()),
@@ -320,6 +320,10 @@ def format_summary(summary: DemoSummary) -> str:
         f"{summary.requests} requests in {summary.seconds:.2f} s",
     ]
     return "\n".join(lines)
+
+
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
 
 
 def _table(heading: str, rows: Sequence[tuple[str, int, float]]) -> str:

@@ -53,6 +53,7 @@ CASES: list[tuple[str, Call, str]] = [
     ("update empty name", lambda api: api.update("OPP1", name=""), "name"),
     ("update bad status", lambda api: api.update("OPP1", status="all"), "status"),
     ("update negative value", lambda api: api.update("OPP1", monetary_value=-5), "monetary_value"),
+    ("update null value", lambda api: api.update("OPP1", monetary_value=None), "monetary_value"),
     ("status unknown", lambda api: api.update_status("OPP1", "done"), "status"),
     ("status all", lambda api: api.update_status("OPP1", "all"), "status"),
     (

@@ -22,7 +22,7 @@ def test_demo_on_embedded_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "created 40 opportunities" in out
     assert "rejected as duplicate of " in out
-    assert "upserted 6 again: 0 new cards, 6 updated in place" in out
+    assert "upserted 6 again: 0 created, 6 updated in place" in out
     assert "search by pipeline: 40 opportunities" in out
     assert re.search(r"deleted \w+ \(a later GET answers 404\)", out)
     assert re.search(r"^total\s+39\s", out, re.MULTILINE)

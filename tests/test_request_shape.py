@@ -58,13 +58,13 @@ async def test_update_sends_only_given_fields(
     recorder.respond(200, OPPORTUNITY)
     await recorded_client.opportunities.update("OPP1", name="Renamed")
     await recorded_client.opportunities.update(
-        "OPP1", monetary_value=None, assigned_to=None, status=Status.WON
+        "OPP1", monetary_value=0, assigned_to=None, status=Status.WON
     )
     assert recorder.requests[0].method == "PUT"
     assert recorder.requests[0].path == "/opportunities/OPP1"
     assert recorder.requests[0].body == {"name": "Renamed"}
     assert recorder.requests[1].body == {
-        "monetaryValue": None,
+        "monetaryValue": 0,
         "assignedTo": None,
         "status": "won",
     }

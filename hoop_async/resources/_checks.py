@@ -71,7 +71,7 @@ def check_search_status(value: object) -> Status | Literal["all"]:
 def check_monetary_value(value: object) -> float | int:
     """Return a finite, non-negative amount."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidRequestError("monetary_value", value, "expected a number")
+        raise InvalidRequestError("monetary_value", value, "expected a number (0 for no value)")
     if not math.isfinite(value) or value < 0:
         raise InvalidRequestError("monetary_value", value, "expected a finite amount of 0 or more")
     return value
@@ -110,13 +110,18 @@ def check_date(field: str, value: object) -> str:
     return value.strftime("%m-%d-%Y")
 
 
-def check_user_ids(field: str, values: object, *, allow_empty: bool = False) -> list[str]:
-    """Return a list of user ids from any iterable of id strings (not a bare string)."""
+def check_user_ids(
+    field: str, values: object, *, allow_empty: bool = False, when_empty: str = ""
+) -> list[str]:
+    """Return a list of user ids from any iterable of id strings (not a bare string).
+
+    `when_empty` is appended to the error for an empty list, to name the alternative.
+    """
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise InvalidRequestError(field, values, "expected a list of user id strings")
     ids = [check_id(field, value) for value in values]
     if not ids and not allow_empty:
-        raise InvalidRequestError(field, values, "expected at least one user id")
+        raise InvalidRequestError(field, values, "expected at least one user id" + when_empty)
     return ids
 
 
