@@ -97,8 +97,14 @@ class HoopClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the HTTP session; any later call raises ClientClosedError."""
+        """Close the HTTP session and the credentials' own session, if they have one.
+
+        Any later call raises ClientClosedError.
+        """
         await self._session.close()
+        close_credentials = getattr(self._session.credentials, "aclose", None)
+        if close_credentials is not None:
+            await close_credentials()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"

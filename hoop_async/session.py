@@ -114,7 +114,7 @@ class Session:
         self.hooks = hooks or Hooks()
         self.limiter = None if rate_limit is None else RateLimiter(rate_limit, hooks=self.hooks)
         self.stats = RequestStats()
-        self._credentials = credentials
+        self.credentials = credentials
         self._connection_limit = connection_limit
         self._http: aiohttp.ClientSession | None = None
         self._closed = False
@@ -269,13 +269,13 @@ class Session:
 
     async def _authorized(self, call: _Call, attempt: int) -> Any:
         """Send with the credentials' token; after an invalid-token 401, renew it, resend once."""
-        token = await self._credentials.access_token(call.location_id)
+        token = await self.credentials.access_token(call.location_id)
         try:
             return await self._exchange(call, attempt, token)
         except AuthenticationError:
-            if not await self._credentials.token_rejected(call.location_id, token):
+            if not await self.credentials.token_rejected(call.location_id, token):
                 raise
-        token = await self._credentials.access_token(call.location_id)
+        token = await self.credentials.access_token(call.location_id)
         return await self._exchange(call, attempt, token)
 
     # -- one exchange ---------------------------------------------------------

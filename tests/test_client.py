@@ -96,7 +96,7 @@ async def test_unclosed_client_warns(recorder: Recorder) -> None:
 def test_repr_hides_token() -> None:
     client = HoopClient(token="super-secret-token", base_url="http://127.0.0.1:1")
     assert "super-secret-token" not in repr(client)
-    assert "super-secret-token" not in repr(client._session._credentials)
+    assert "super-secret-token" not in repr(client._session.credentials)
     assert repr(client) == "<HoopClient http://127.0.0.1:1 version=2021-07-28 open>"
 
 

@@ -1,53 +1,39 @@
-"""Credentials: where the access token of each request comes from."""
+"""Credentials: where the access token of each request comes from.
+
+StaticToken sends a fixed token. OAuthCredentials keeps an OAuth installation's
+tokens in a TokenStore (MemoryTokenStore, FileTokenStore), refreshes them with
+one request per key at a time, and obtains location tokens for agency installs.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from hoop_async.auth.credentials import Credentials, StaticToken
+from hoop_async.auth.endpoint import DEFAULT_TOKEN_TIMEOUT
+from hoop_async.auth.errors import InvalidGrantError, TokenEndpointError, TokenStoreError
+from hoop_async.auth.file_store import FileTokenStore
+from hoop_async.auth.flow import DEFAULT_AUTHORIZATION_URL, authorization_url, exchange_code
+from hoop_async.auth.oauth import DEFAULT_REFRESH_MARGIN, OAuthCredentials
+from hoop_async.auth.refresh import OnRefresh
+from hoop_async.auth.retry import TokenRetryPolicy
+from hoop_async.auth.stores import MemoryTokenStore, TokenStore
+from hoop_async.auth.tokens import TokenSet
 
-from hoop_async.errors import InvalidRequestError
-
-__all__ = ["Credentials", "StaticToken"]
-
-
-@runtime_checkable
-class Credentials(Protocol):
-    """Source of the bearer token for each request.
-
-    `location_id` is the location the request works on, or None when the
-    request names none (a read by opportunity id without a client default).
-    """
-
-    async def access_token(self, location_id: str | None) -> str:
-        """Return the access token to send now for this location."""
-        ...
-
-    async def token_rejected(self, location_id: str | None, token: str) -> bool:
-        """Handle a 401 for an invalid or expired `token`.
-
-        Return True when a new token is ready and the request should be sent
-        once more; the session never retries more than once per request.
-        """
-        ...
-
-
-class StaticToken:
-    """A fixed token: a private integration token or an access token managed elsewhere."""
-
-    __slots__ = ("_token",)
-
-    def __init__(self, token: str) -> None:
-        if not isinstance(token, str) or not token.strip():
-            raise InvalidRequestError(
-                "token", "<empty>", "pass the private integration token or access token"
-            )
-        self._token = token.strip()
-
-    async def access_token(self, location_id: str | None) -> str:
-        return self._token
-
-    async def token_rejected(self, location_id: str | None, token: str) -> bool:
-        # A fixed token cannot be renewed, so the 401 reaches the caller.
-        return False
-
-    def __repr__(self) -> str:
-        return "StaticToken(<redacted>)"
+__all__ = [
+    "DEFAULT_AUTHORIZATION_URL",
+    "DEFAULT_REFRESH_MARGIN",
+    "DEFAULT_TOKEN_TIMEOUT",
+    "Credentials",
+    "FileTokenStore",
+    "InvalidGrantError",
+    "MemoryTokenStore",
+    "OAuthCredentials",
+    "OnRefresh",
+    "StaticToken",
+    "TokenEndpointError",
+    "TokenRetryPolicy",
+    "TokenSet",
+    "TokenStore",
+    "TokenStoreError",
+    "authorization_url",
+    "exchange_code",
+]

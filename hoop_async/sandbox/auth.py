@@ -1,14 +1,17 @@
-"""Access tokens, refresh tokens and authorization codes, plus the per-request
-checks that use them: Version header, bearer token, scope and location access.
+"""Access tokens, refresh tokens and authorization codes with counters of their
+traffic, plus the per-request checks that use them: Version header, bearer
+token, scope, location access and the form body of the OAuth endpoints.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 
 import attrs
+from aiohttp import web
 
 from hoop_async.sandbox import responses
 from hoop_async.sandbox.ids import IdFactory
@@ -18,7 +21,10 @@ logger = logging.getLogger("hoop_async.sandbox")
 READ_SCOPE = "opportunities.readonly"
 WRITE_SCOPE = "opportunities.write"
 DEFAULT_SCOPES = (READ_SCOPE, WRITE_SCOPE)
+# Agency tokens need this scope for POST /oauth/locationToken.
+LOCATION_TOKEN_SCOPE = "oauth.write"
 USER_TYPES = ("Location", "Company")
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 @attrs.define(kw_only=True, frozen=True)
@@ -67,8 +73,32 @@ class TokenPair:
     access_token: str
     refresh_token: str
     refresh_token_id: str
-    expires_in: int
+    expires_in: float
+    """Seconds the access token lives: an int, as the live API sends, for whole seconds."""
     installation: Installation
+
+
+@attrs.define(kw_only=True, frozen=True)
+class RefreshGrant:
+    """A live refresh token's installation and the expiry of the access token issued with it."""
+
+    installation: Installation
+    access_expires_at: float
+
+
+@attrs.define(kw_only=True)
+class OAuthCounters:
+    """Counts of OAuth endpoint traffic, for tests that assert on token requests."""
+
+    grants: Counter[str] = attrs.field(factory=Counter)
+    """POST /oauth/token requests that passed validation, by grant_type."""
+    invalid_grants: int = 0
+    """Token requests rejected with invalid_grant (unknown, used or rotated code or token)."""
+    location_token_requests: int = 0
+    """POST /oauth/locationToken requests, including rejected ones."""
+    refresh_lead_times: list[float] = attrs.field(factory=list)
+    """For each successful refresh, the seconds the access token issued together with the
+    rotated refresh token still had to live (negative once it had expired)."""
 
 
 class TokenRegistry:
@@ -78,9 +108,10 @@ class TokenRegistry:
         self._ids = ids
         self.apps: dict[str, OAuthApp] = {}
         self._access: dict[str, AccessGrant] = {}
-        self._refresh: dict[str, Installation] = {}
+        self._refresh: dict[str, RefreshGrant] = {}
         self._rotated: set[str] = set()
         self._codes: dict[str, Installation] = {}
+        self.counters = OAuthCounters()
 
     def register_app(self) -> OAuthApp:
         """Create an OAuth app with a fresh client id and secret."""
@@ -108,14 +139,27 @@ class TokenRegistry:
         """Create an access token and a refresh token for `installation`."""
         access_token = self.issue_access_token(installation, ttl)
         refresh_token = self._ids.jwt_like({"refresh": True, "jti": self._ids.hex_id()})
-        self._refresh[refresh_token] = installation
+        self._refresh[refresh_token] = RefreshGrant(
+            installation=installation, access_expires_at=self._access[access_token].expires_at
+        )
         return TokenPair(
             access_token=access_token,
             refresh_token=refresh_token,
             refresh_token_id=self._ids.hex_id(),
-            expires_in=int(ttl),
+            expires_in=token_lifetime(ttl),
             installation=installation,
         )
+
+    def expire_access_tokens(self) -> int:
+        """Expire every live access token now, as if their lifetime had passed.
+
+        Refresh tokens stay valid. Returns how many access tokens were live.
+        """
+        now = time.time()
+        live = [token for token, grant in self._access.items() if grant.expires_at > now]
+        for token in live:
+            self._access[token] = attrs.evolve(self._access[token], expires_at=now)
+        return len(live)
 
     def resolve(self, token: str) -> Installation | None:
         """Return the installation of a live access token, or None if unknown or expired."""
@@ -147,20 +191,36 @@ class TokenRegistry:
         Returns None for an unknown, foreign or already rotated token. The caller
         issues the new pair.
         """
-        installation = self._refresh.get(refresh_token)
-        if installation is None or installation.client_id != client_id:
+        grant = self._refresh.get(refresh_token)
+        if grant is None or grant.installation.client_id != client_id:
             if refresh_token in self._rotated:
                 logger.warning("rejected reuse of a rotated refresh token of app %s", client_id)
             return None
         del self._refresh[refresh_token]
         self._rotated.add(refresh_token)
-        return installation
+        self.counters.refresh_lead_times.append(grant.access_expires_at - time.time())
+        return grant.installation
 
     @staticmethod
     def _auth_class_id(installation: Installation) -> str:
         if installation.user_type == "Location" and installation.location_ids:
             return installation.location_ids[0]
         return installation.company_id
+
+
+def token_lifetime(ttl: float) -> float:
+    """Return `ttl` as the `expires_in` value: an int for whole seconds, else the float."""
+    return int(ttl) if float(ttl).is_integer() else ttl
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """Return the form fields of an OAuth request, or raise 400 for any other body type."""
+    if request.content_type != FORM_CONTENT_TYPE:
+        raise responses.oauth_error(
+            400, "invalid_request", f"The OAuth endpoints accept only {FORM_CONTENT_TYPE} bodies."
+        )
+    fields = await request.post()
+    return {key: value for key, value in fields.items() if isinstance(value, str)}
 
 
 def check_version(version: str | None, accepted: Sequence[str]) -> None:

@@ -1,6 +1,7 @@
 """Handler of POST /oauth/token: form-encoded grants authorization_code and
 refresh_token. A refresh returns a new refresh token and retires the old one
-at once, so reusing the old one fails with invalid_grant.
+at once, so reusing the old one fails with invalid_grant. The handler also
+routes POST /oauth/locationToken to its own module.
 """
 
 from __future__ import annotations
@@ -11,28 +12,31 @@ from typing import Any
 from aiohttp import web
 
 from hoop_async.sandbox import responses
-from hoop_async.sandbox.auth import Installation, TokenPair
+from hoop_async.sandbox.auth import Installation, TokenPair, read_form
 from hoop_async.sandbox.context import state_of
+from hoop_async.sandbox.location_token import LOCATION_TOKEN_PATH, location_token_endpoint
 from hoop_async.sandbox.store import SandboxState
 from hoop_async.sandbox.validation import Issues, check_choice, read_string
 
 logger = logging.getLogger("hoop_async.sandbox")
 
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 SUPPORTED_GRANT_TYPES = ("authorization_code", "refresh_token")
 
 
 async def token_endpoint(request: web.Request) -> web.Response:
-    """POST /oauth/token: 200 with the token pair, keys as the live API sends them."""
+    """POST /oauth/token: 200 with the token pair, keys as the live API sends them.
+
+    The same handler serves POST /oauth/locationToken, which it hands to
+    `location_token_endpoint`, so one route table entry registers either path.
+    """
+    if request.path == LOCATION_TOKEN_PATH:
+        return await location_token_endpoint(request)
     state = state_of(request)
     state.token_requests += 1
-    if request.content_type != FORM_CONTENT_TYPE:
-        raise responses.oauth_error(
-            400, "invalid_request", f"The token endpoint accepts only {FORM_CONTENT_TYPE} bodies."
-        )
-    form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+    form = await read_form(request)
     grant_type = _check_form(form)
+    state.tokens.counters.grants[grant_type] += 1
     _authenticate_client(state, form["client_id"], form["client_secret"])
 
     if grant_type == "authorization_code":
@@ -71,8 +75,7 @@ def _redeem_code(state: SandboxState, form: dict[str, str]) -> Installation:
         raise responses.oauth_error(400, "invalid_request", "The code parameter is missing.")
     installation = state.tokens.redeem_auth_code(code, form["client_id"])
     if installation is None:
-        description = "The authorization code is invalid, expired or already used."
-        raise responses.oauth_error(state.config.invalid_grant_status, "invalid_grant", description)
+        raise _invalid_grant(state, "The authorization code is invalid, expired or already used.")
     return installation
 
 
@@ -83,9 +86,13 @@ def _rotate_refresh_token(state: SandboxState, form: dict[str, str]) -> Installa
         raise responses.oauth_error(400, "invalid_request", message)
     installation = state.tokens.rotate_refresh_token(refresh_token, form["client_id"])
     if installation is None:
-        description = "The refresh token is invalid or was already used."
-        raise responses.oauth_error(state.config.invalid_grant_status, "invalid_grant", description)
+        raise _invalid_grant(state, "The refresh token is invalid or was already used.")
     return installation
+
+
+def _invalid_grant(state: SandboxState, description: str) -> responses.ApiError:
+    state.tokens.counters.invalid_grants += 1
+    return responses.oauth_error(state.config.invalid_grant_status, "invalid_grant", description)
 
 
 def token_response(pair: TokenPair) -> dict[str, Any]:

@@ -195,3 +195,46 @@ async def test_configured_ttl_in_response() -> None:
         body = await exchange_code(api)
 
     assert body["expires_in"] == 3600
+
+
+async def test_grants_counted_by_type(api: Api) -> None:
+    first = await exchange_code(api)
+    await refresh(api, first["refresh_token"])
+    await refresh(api, first["refresh_token"])
+
+    counters = api.sandbox.state.tokens.counters
+    assert counters.grants == {"authorization_code": 1, "refresh_token": 2}
+    assert counters.invalid_grants == 1
+
+
+async def test_refresh_lead_time_recorded(api: Api) -> None:
+    first = await exchange_code(api)
+
+    await refresh(api, first["refresh_token"])
+
+    [lead_time] = api.sandbox.state.tokens.counters.refresh_lead_times
+    assert 0 < lead_time <= 86399
+
+
+async def test_expire_access_tokens_keeps_refresh(api: Api) -> None:
+    first = await exchange_code(api)
+
+    expired = api.sandbox.state.tokens.expire_access_tokens()
+    old = await api.get(
+        "/opportunities/pipelines",
+        token=first["access_token"],
+        params={"locationId": api.location_id},
+    )
+    renewed = await refresh(api, first["refresh_token"])
+
+    assert expired >= 1
+    assert old.status == 401
+    assert old.body["message"] == "Invalid JWT"
+    assert renewed.status == 200
+
+
+async def test_fractional_ttl_kept_in_response() -> None:
+    async with open_api(SandboxConfig(access_token_ttl=0.5, seed_contacts=0)) as api:
+        body = await exchange_code(api)
+
+    assert body["expires_in"] == 0.5
