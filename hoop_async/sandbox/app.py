@@ -74,6 +74,7 @@ ROUTES = (
         "DELETE", "/opportunities/{id}/followers", opportunity_routes.remove_followers, WRITE_SCOPE
     ),
     Route("POST", "/oauth/token", token_endpoint, None),
+    Route("POST", "/oauth/locationToken", token_endpoint, None),
 )
 ROUTE_ALIASES = {"/opportunities": "/opportunities/"}
 
