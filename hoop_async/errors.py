@@ -3,6 +3,7 @@
 HoopError
  +-- InvalidRequestError (also ValueError)    bad input, raised before any request is sent
  +-- ClientClosedError (also RuntimeError)    a call on a closed HoopClient
+ +-- NameNotFoundError (also LookupError)     no pipeline, stage or lost reason by that name
  +-- TransportError                           the request failed on the network
  |    +-- RequestTimeoutError                 no response within the timeout
  |    +-- OutcomeUnknownError                 a create may or may not have happened
@@ -38,6 +39,7 @@ __all__ = [
     "HoopError",
     "InvalidRequestError",
     "LocationAccessError",
+    "NameNotFoundError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
@@ -75,6 +77,17 @@ class InvalidRequestError(HoopError, ValueError):
 
 class ClientClosedError(HoopError, RuntimeError):
     """A request was made through a HoopClient that is closed."""
+
+
+class NameNotFoundError(HoopError, LookupError):
+    """No pipeline, stage or lost reason has the given name; `available` lists the names."""
+
+    def __init__(self, kind: str, name: str, available: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.available = available
+        names = ", ".join(repr(item) for item in available) or "none"
+        super().__init__(f"no {kind} named {name!r}; the {kind}s are {names}")
 
 
 class TransportError(HoopError):

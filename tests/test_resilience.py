@@ -261,12 +261,12 @@ async def test_locations_do_not_block_each_other(hoop_sandbox: Sandbox) -> None:
 
 
 async def test_daily_quota_stops_before_sending() -> None:
-    async with Sandbox(config=SandboxConfig(rate_limit_daily=8)) as sandbox:
-        async with client_for(sandbox, rate_limit=RateLimit(daily_reserve=5)) as client:
-            for _ in range(3):
-                await client.opportunities.pipelines()
-            with pytest.raises(QuotaExhaustedError) as caught:
-                await client.opportunities.pipelines()
+    sandbox = Sandbox(config=SandboxConfig(rate_limit_daily=8))
+    async with sandbox, client_for(sandbox, rate_limit=RateLimit(daily_reserve=5)) as client:
+        for _ in range(3):
+            await client.opportunities.pipelines()
+        with pytest.raises(QuotaExhaustedError) as caught:
+            await client.opportunities.pipelines()
     assert caught.value.remaining == 5
     assert caught.value.resource == sandbox.location_id
     assert sandbox.requests[("GET", "/opportunities/pipelines")] == 3
@@ -299,13 +299,16 @@ async def test_cancelled_calls_leave_nothing_pending(hoop_sandbox: Sandbox) -> N
 async def test_cancel_during_backoff_sleep(hoop_sandbox: Sandbox) -> None:
     hoop_sandbox.config.faults = [FaultRule(error_rate=1.0, error_statuses=(503,))]
     retries: list[RetryScheduled] = []
+    scheduled = asyncio.Event()
+
+    def note(event: RetryScheduled) -> None:
+        retries.append(event)
+        scheduled.set()
+
     retry = RetryPolicy(max_tries=5, base_delay=30, max_delay=30)
-    async with client_for(
-        hoop_sandbox, retry=retry, hooks=Hooks(retry_scheduled=[retries.append])
-    ) as client:
+    async with client_for(hoop_sandbox, retry=retry, hooks=Hooks(retry_scheduled=[note])) as client:
         call = asyncio.ensure_future(client.opportunities.pipelines())
-        while not retries:
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(scheduled.wait(), timeout=10)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call

@@ -189,6 +189,16 @@ def test_429_pauses_budget() -> None:
     assert rate.throttled("OTHER", None) == 10.0
 
 
+async def test_first_request_holds_others_until_settled() -> None:
+    rate = RateLimiter(RateLimit())
+    await rate.acquire("LOC")
+    second = asyncio.ensure_future(rate.acquire("LOC"))
+    await asyncio.sleep(0.01)
+    assert not second.done()
+    rate.settle("LOC")
+    await asyncio.wait_for(second, timeout=5)
+
+
 async def test_daily_reserve_raises_quota_error() -> None:
     clock = FakeClock()
     rate = limiter(clock, daily_reserve=5)
@@ -219,6 +229,7 @@ async def test_waiters_served_in_order() -> None:
     async def take(index: int) -> None:
         await rate.acquire("LOC")
         order.append(index)
+        rate.settle("LOC")
 
     await asyncio.gather(*(take(index) for index in range(6)))
     assert order == list(range(6))

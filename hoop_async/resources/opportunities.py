@@ -8,9 +8,12 @@ lost-reason lookups want `locationId`, and every JSON body is camelCase.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
+
+import aiohttp
+import attrs
 
 from hoop_async._constants import (
     GET_SEARCH_MAX_LIMIT,
@@ -18,6 +21,7 @@ from hoop_async._constants import (
     POST_SEARCH_MAX_LIMIT,
 )
 from hoop_async._sentinel import NOT_GIVEN, NotGivenOr
+from hoop_async.bulk import BulkRun, Progress
 from hoop_async.errors import InvalidRequestError
 from hoop_async.models import (
     CustomFieldValue,
@@ -26,74 +30,83 @@ from hoop_async.models import (
     LostReason,
     Opportunity,
     Pipeline,
-    SearchMeta,
     Status,
     UpsertResult,
     from_wire,
 )
-from hoop_async.pagination import (
-    GetSearchCursor,
-    Page,
-    PageIterator,
-    PostSearchCursor,
-    next_get_cursor,
-    next_post_cursor,
-)
+from hoop_async.pagination import GetSearchCursor, PostSearchCursor
+from hoop_async.resources._catalog import Catalog
 from hoop_async.resources._checks import (
     check_custom_fields,
-    check_date,
     check_id,
-    check_limit,
     check_lost_reason,
     check_monetary_value,
-    check_search_status,
     check_status,
     check_text,
     check_user_ids,
 )
-from hoop_async.session import Session
+from hoop_async.resources._search import GetSearch, PostSearch, get_search, post_search
+from hoop_async.resources._workflows import FollowersChange, Workflows
+from hoop_async.session import CallOptions, Session, client_timeout
 
 __all__ = ["GetSearch", "Opportunities", "PostSearch"]
 
-GetSearch = PageIterator[Opportunity, GetSearchCursor]
-PostSearch = PageIterator[Opportunity, PostSearchCursor]
 CustomFields = Iterable[CustomFieldValue | Mapping[str, Any]]
 StatusArg = Status | Literal["open", "won", "lost", "abandoned"]
 SearchStatusArg = StatusArg | Literal["all"]
-
-# Python keyword -> query key of GET /opportunities/search. The API spells these
-# differently (snake_case filters, camelCase dates and flags) and rejects any
-# other key with 422 "property X should not exist".
-GET_SEARCH_QUERY_KEYS: Mapping[str, str] = {
-    "location_id": "location_id",
-    "q": "q",
-    "pipeline_id": "pipeline_id",
-    "pipeline_stage_id": "pipeline_stage_id",
-    "contact_id": "contact_id",
-    "status": "status",
-    "assigned_to": "assigned_to",
-    "campaign_id": "campaignId",
-    "opportunity_id": "id",
-    "order": "order",
-    "date": "date",
-    "end_date": "endDate",
-    "country": "country",
-    "get_tasks": "getTasks",
-    "get_notes": "getNotes",
-    "get_calendar_events": "getCalendarEvents",
-}
-
-
-def _opportunity_id(record: Opportunity) -> str:
-    return record.id
 
 
 class Opportunities:
     """The Opportunities API of one client."""
 
-    def __init__(self, session: Session, *, default_location_id: str | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        default_location_id: str | None = None,
+        options: CallOptions | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
         self._session = session
         self._default_location_id = default_location_id
+        self._options = options
+        self.catalog = catalog or Catalog(self.pipelines, self.lost_reasons)
+        """Pipelines, stages and lost reasons by name, cached per location."""
+        self._workflows = Workflows(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        max_tries: int | None = None,
+        max_time: float | None = None,
+    ) -> Opportunities:
+        """Return a view of this API whose calls use another timeout or retry limits.
+
+        `timeout` is total seconds per request (or an aiohttp.ClientTimeout);
+        `max_tries` and `max_time` override the client's RetryPolicy:
+
+            await client.opportunities.with_options(timeout=5, max_tries=1).get(opportunity_id)
+        """
+        retry = self._options.retry if self._options and self._options.retry else None
+        retry = retry or self._session.retry
+        if max_tries is not None:
+            retry = attrs.evolve(retry, max_tries=max_tries)
+        if max_time is not None:
+            retry = attrs.evolve(retry, max_time=max_time)
+        current = self._options.timeout if self._options else None
+        options = CallOptions(
+            timeout=current if timeout is None else client_timeout(timeout), retry=retry
+        )
+        return Opportunities(
+            self._session,
+            default_location_id=self._default_location_id,
+            options=options,
+            catalog=self.catalog,
+        )
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self._session.request(method, path, options=self._options, **kwargs)
 
     # -- single records -------------------------------------------------------
 
@@ -130,15 +143,19 @@ class Opportunities:
                 custom_fields=custom_fields,
             )
         )
-        data = await self._session.request(
-            "POST", "/opportunities/", json_body=body, location_id=body["locationId"]
+        data = await self._request(
+            "POST",
+            "/opportunities/",
+            json_body=body,
+            location_id=body["locationId"],
+            idempotent=False,
         )
         return _opportunity_from(data)
 
     async def get(self, opportunity_id: str) -> Opportunity:
         """Read one opportunity by id (GET /opportunities/{id})."""
         path = _record_path(opportunity_id)
-        data = await self._session.request("GET", path, location_id=self._default_location_id)
+        data = await self._request("GET", path, location_id=self._default_location_id)
         return _opportunity_from(data)
 
     async def update(
@@ -149,14 +166,14 @@ class Opportunities:
         pipeline_id: NotGivenOr[str] = NOT_GIVEN,
         pipeline_stage_id: NotGivenOr[str] = NOT_GIVEN,
         status: NotGivenOr[StatusArg] = NOT_GIVEN,
-        monetary_value: NotGivenOr[float | None] = NOT_GIVEN,
+        monetary_value: NotGivenOr[float] = NOT_GIVEN,
         assigned_to: NotGivenOr[str | None] = NOT_GIVEN,
         custom_fields: NotGivenOr[CustomFields] = NOT_GIVEN,
     ) -> Opportunity:
         """Change the given fields of an opportunity (PUT /opportunities/{id}).
 
-        Only arguments passed are sent; `None` is sent as null to clear a field
-        where the API allows it (monetary value, assigned user).
+        Only arguments passed are sent. `assigned_to=None` sends null, which
+        unassigns the opportunity; to zero the value pass `monetary_value=0`.
         """
         path = _record_path(opportunity_id)
         body = _update_body(
@@ -172,7 +189,7 @@ class Opportunities:
             raise InvalidRequestError(
                 "update", "no fields", "pass at least one field to change, e.g. name=..."
             )
-        data = await self._session.request(
+        data = await self._request(
             "PUT", path, json_body=body, location_id=self._default_location_id
         )
         return _opportunity_from(data)
@@ -180,7 +197,7 @@ class Opportunities:
     async def delete(self, opportunity_id: str) -> None:
         """Delete an opportunity (DELETE /opportunities/{id})."""
         path = _record_path(opportunity_id)
-        await self._session.request("DELETE", path, location_id=self._default_location_id)
+        await self._request("DELETE", path, location_id=self._default_location_id)
 
     async def update_status(
         self,
@@ -199,9 +216,7 @@ class Opportunities:
         reason = check_lost_reason(checked, lost_reason_id)
         if reason is not None:
             body["lostReasonId"] = reason
-        await self._session.request(
-            "PUT", path, json_body=body, location_id=self._default_location_id
-        )
+        await self._request("PUT", path, json_body=body, location_id=self._default_location_id)
 
     async def upsert(
         self,
@@ -220,8 +235,8 @@ class Opportunities:
         """Create or update the opportunity of a contact in a pipeline (POST /opportunities/upsert).
 
         The API matches on `opportunity_id` when given, else on contact and
-        pipeline, and overwrites the matched card with the given fields.
-        `result.created` tells whether a new card was made.
+        pipeline, and overwrites the matched opportunity with the given fields.
+        `result.created` tells whether the upsert created a new one.
         """
         if contact_id is None and opportunity_id is None:
             raise InvalidRequestError(
@@ -250,7 +265,7 @@ class Opportunities:
                 assigned_to=assigned_to,
             )
         )
-        data = await self._session.request(
+        data = await self._request(
             "POST", "/opportunities/upsert", json_body=body, location_id=body["locationId"]
         )
         return from_wire(data, UpsertResult)
@@ -261,7 +276,7 @@ class Opportunities:
         """Add users as followers of an opportunity (POST /opportunities/{id}/followers)."""
         path = _record_path(opportunity_id) + "/followers"
         body = {"followers": check_user_ids("followers", followers)}
-        data = await self._session.request(
+        data = await self._request(
             "POST", path, json_body=body, location_id=self._default_location_id
         )
         return from_wire(data, FollowersAdded)
@@ -288,8 +303,11 @@ class Opportunities:
             body: dict[str, Any] = {"followers": []}
         else:
             params = {}
-            body = {"followers": check_user_ids("followers", followers)}
-        data = await self._session.request(
+            ids = check_user_ids(
+                "followers", followers, when_empty=", or remove_all=True to remove every follower"
+            )
+            body = {"followers": ids}
+        data = await self._request(
             "DELETE", path, params=params, json_body=body, location_id=self._default_location_id
         )
         return from_wire(data, FollowersRemoved)
@@ -299,7 +317,7 @@ class Opportunities:
     async def pipelines(self, location_id: str | None = None) -> list[Pipeline]:
         """List the pipelines of a location with their stages (GET /opportunities/pipelines)."""
         params = {"locationId": self._location(location_id)}
-        data = await self._session.request(
+        data = await self._request(
             "GET", "/opportunities/pipelines", params=params, location_id=params["locationId"]
         )
         return [from_wire(item, Pipeline) for item in _list(data, "pipelines")]
@@ -318,7 +336,7 @@ class Opportunities:
         reasons: list[LostReason] = []
         while True:
             params = {**base, "limit": str(LOST_REASONS_PAGE_LIMIT), "skip": str(len(reasons))}
-            data = await self._session.request(
+            data = await self._request(
                 "GET", "/opportunities/lost-reason", params=params, location_id=base["locationId"]
             )
             rows = _list(data, "lostReasons")
@@ -353,12 +371,14 @@ class Opportunities:
         page_size: int = GET_SEARCH_MAX_LIMIT,
         start: GetSearchCursor | None = None,
         max_items: int | None = None,
+        prefetch: int = 1,
     ) -> GetSearch:
         """Search opportunities (GET /opportunities/search), newest first, every page.
 
         `date` and `end_date` filter on creation day, both inclusive. `start`
-        resumes from a page's `next_cursor`. Arguments are checked here, before
-        the first page is requested.
+        resumes from a page's `next_cursor`. `prefetch` is how many pages are
+        requested ahead while the caller works (0: none). Arguments are checked
+        here, before the first page is requested.
         """
         filters: dict[str, Any] = {
             "location_id": self._location(location_id),
@@ -366,49 +386,26 @@ class Opportunities:
             "pipeline_id": pipeline_id,
             "pipeline_stage_id": pipeline_stage_id,
             "contact_id": contact_id,
-            "status": None if status is None else str(check_search_status(status)),
+            "status": status,
             "assigned_to": assigned_to,
             "campaign_id": campaign_id,
             "opportunity_id": opportunity_id,
             "order": order,
-            "date": None if date is None else check_date("date", date),
-            "end_date": None if end_date is None else check_date("end_date", end_date),
+            "date": date,
+            "end_date": end_date,
             "country": country,
             "get_tasks": get_tasks,
             "get_notes": get_notes,
             "get_calendar_events": get_calendar_events,
         }
-        params = {
-            GET_SEARCH_QUERY_KEYS[key]: _query_value(value)
-            for key, value in filters.items()
-            if value is not None
-        }
-        limit = check_limit("page_size", page_size, GET_SEARCH_MAX_LIMIT)
-        params["limit"] = str(limit)
-        _check_max_items(max_items)
-
-        async def fetch(cursor: GetSearchCursor | None) -> Page[Opportunity, GetSearchCursor]:
-            page_params = dict(params)
-            if cursor is not None:
-                page_params["startAfter"] = str(cursor.start_after)
-                page_params["startAfterId"] = cursor.start_after_id
-            data = await self._session.request(
-                "GET",
-                "/opportunities/search",
-                params=page_params,
-                location_id=params["location_id"],
-            )
-            rows = _list(data, "opportunities")
-            meta = from_wire(_object(data, "meta"), SearchMeta)
-            return Page(
-                items=tuple(from_wire(row, Opportunity) for row in rows),
-                total=meta.total,
-                cursor=cursor,
-                next_cursor=next_get_cursor(cursor, meta, len(rows), limit),
-                meta=meta,
-            )
-
-        return PageIterator(fetch, record_id=_opportunity_id, start=start, max_items=max_items)
+        return get_search(
+            self._request,
+            filters,
+            page_size=page_size,
+            start=start,
+            max_items=max_items,
+            prefetch=prefetch,
+        )
 
     def search_advanced(
         self,
@@ -421,11 +418,14 @@ class Opportunities:
         page_size: int = POST_SEARCH_MAX_LIMIT,
         start: PostSearchCursor | None = None,
         max_items: int | None = None,
+        prefetch: int = 1,
     ) -> PostSearch:
         """Search opportunities (POST /opportunities/search), every page.
 
-        `filters` and `sort` are sent as given, in the API's own shape. Paging
-        switches from `page` to `searchAfter` past the API's 10,000-record window.
+        `filters` and `sort` are sent as given, in the API's own shape, on every
+        page. Paging switches from `page` to `searchAfter` past the API's
+        10,000-record window. A `sort` on a field other than date_added makes
+        the iterator remember every id it yields (about 110 bytes per record).
         """
         body: dict[str, Any] = {"locationId": self._location(location_id)}
         if query is not None:
@@ -436,31 +436,126 @@ class Opportunities:
             body["sort"] = list(sort)
         if additional_details is not None:
             body["additionalDetails"] = dict(additional_details)
-        limit = check_limit("page_size", page_size, POST_SEARCH_MAX_LIMIT)
-        body["limit"] = limit
-        _check_max_items(max_items)
+        return post_search(
+            self._request,
+            body,
+            page_size=page_size,
+            start=start,
+            max_items=max_items,
+            prefetch=prefetch,
+        )
 
-        async def fetch(cursor: PostSearchCursor | None) -> Page[Opportunity, PostSearchCursor]:
-            page_body = dict(body)
-            if cursor is not None and cursor.search_after is not None:
-                page_body["searchAfter"] = list(cursor.search_after)
-            else:
-                page_body["page"] = cursor.page if cursor and cursor.page else 1
-            data = await self._session.request(
-                "POST", "/opportunities/search", json_body=page_body, location_id=body["locationId"]
-            )
-            rows = _list(data, "opportunities")
-            total = _object(data, "total")
-            return Page(
-                items=tuple(from_wire(row, Opportunity) for row in rows),
-                total=int(total) if isinstance(total, (int, float)) else None,
-                cursor=cursor,
-                next_cursor=next_post_cursor(cursor, rows, limit),
-            )
+    # -- several calls --------------------------------------------------------
 
-        return PageIterator(fetch, record_id=_opportunity_id, start=start, max_items=max_items)
+    def bulk_upsert(
+        self,
+        records: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int = 10,
+        stop_on_failure: bool = False,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> BulkRun[Opportunity]:
+        """Upsert many records, `concurrency` at a time; await the run for its report.
+
+        Each record is a mapping of `upsert` arguments (`pipeline_id`,
+        `contact_id`, `name`, ...), or `pipeline_name` and `stage_name` in
+        place of ids. Every record ends as one result, in input order:
+        "created", "updated" or "failed" with its error.
+        """
+        return self._workflows.bulk_upsert(
+            records,
+            concurrency=concurrency,
+            stop_on_failure=stop_on_failure,
+            on_progress=on_progress,
+        )
+
+    def bulk_update_status(
+        self,
+        opportunity_ids: Iterable[str] | AsyncIterable[str],
+        status: StatusArg,
+        *,
+        lost_reason: str | None = None,
+        location_id: str | None = None,
+        concurrency: int = 10,
+        stop_on_failure: bool = False,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> BulkRun[None]:
+        """Set one status on many opportunities: won, lost, abandoned, or open to reopen.
+
+        `lost_reason` (with status lost) is a lost reason's name or id.
+        """
+        return self._workflows.bulk_update_status(
+            opportunity_ids,
+            status,
+            lost_reason=lost_reason,
+            location_id=location_id,
+            concurrency=concurrency,
+            stop_on_failure=stop_on_failure,
+            on_progress=on_progress,
+        )
+
+    def bulk_add_followers(
+        self,
+        changes: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int = 10,
+        stop_on_failure: bool = False,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> BulkRun[tuple[str, ...]]:
+        """Add followers to many opportunities; each input is `(opportunity_id, user_ids)`."""
+        return self._workflows.bulk_followers(
+            changes,
+            concurrency=concurrency,
+            stop_on_failure=stop_on_failure,
+            on_progress=on_progress,
+        )
+
+    def bulk_remove_followers(
+        self,
+        changes: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int = 10,
+        stop_on_failure: bool = False,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> BulkRun[tuple[str, ...]]:
+        """Remove followers from many opportunities; each input is `(opportunity_id, user_ids)`."""
+        return self._workflows.bulk_followers(
+            changes,
+            remove=True,
+            concurrency=concurrency,
+            stop_on_failure=stop_on_failure,
+            on_progress=on_progress,
+        )
+
+    async def set_followers(self, opportunity_id: str, user_ids: Iterable[str]) -> FollowersChange:
+        """Make `user_ids` the followers: read the current ones and send only the difference."""
+        return await self._workflows.set_followers(opportunity_id, user_ids)
+
+    async def move_to_stage(
+        self, opportunity_id: str, *, pipeline: str, stage: str, location_id: str | None = None
+    ) -> Opportunity:
+        """Move an opportunity to a stage given by pipeline name and stage name.
+
+        Raises NameNotFoundError listing the names that exist when either is unknown.
+        """
+        return await self._workflows.move_to_stage(
+            opportunity_id, pipeline=pipeline, stage=stage, location_id=location_id
+        )
+
+    async def find_or_create(self, **fields: Any) -> UpsertResult:
+        """Create an opportunity, or reopen and update the contact's existing one.
+
+        Takes the arguments of `create`. When the location allows one
+        opportunity per contact, the duplicate error's existing id is read,
+        reopened and updated with the given fields; `created` tells which.
+        """
+        return await self._workflows.find_or_create(**fields)
 
     # -- helpers --------------------------------------------------------------
+
+    def location_of(self, location_id: str | None) -> str:
+        """Return `location_id`, or the client's default location when it is None."""
+        return self._location(location_id)
 
     def _location(self, location_id: str | None) -> str:
         if location_id is None:
@@ -520,7 +615,7 @@ def _update_body(
     pipeline_id: NotGivenOr[str],
     pipeline_stage_id: NotGivenOr[str],
     status: NotGivenOr[StatusArg],
-    monetary_value: NotGivenOr[float | None],
+    monetary_value: NotGivenOr[float],
     assigned_to: NotGivenOr[str | None],
     custom_fields: NotGivenOr[CustomFields],
 ) -> dict[str, Any]:
@@ -534,9 +629,7 @@ def _update_body(
     if status is not NOT_GIVEN:
         body["status"] = check_status(status).value
     if monetary_value is not NOT_GIVEN:
-        body["monetaryValue"] = (
-            None if monetary_value is None else check_monetary_value(monetary_value)
-        )
+        body["monetaryValue"] = check_monetary_value(monetary_value)
     if assigned_to is not NOT_GIVEN:
         body["assignedTo"] = None if assigned_to is None else check_id("assigned_to", assigned_to)
     if custom_fields is not NOT_GIVEN:
@@ -552,10 +645,3 @@ def _query_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _check_max_items(max_items: object) -> None:
-    if max_items is None:
-        return
-    if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0:
-        raise InvalidRequestError("max_items", max_items, "expected an integer of 0 or more")

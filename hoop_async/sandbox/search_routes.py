@@ -1,5 +1,6 @@
 """Handlers of GET and POST /opportunities/search, with the GET response's
-cursor meta (startAfter, startAfterId, nextPageUrl, page numbers).
+cursor meta (startAfter, startAfterId, nextPageUrl, page numbers). Each built
+page runs the test hooks of search_hooks before its response is sent.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from hoop_async.sandbox import responses
+from hoop_async.sandbox import responses, search_hooks
 from hoop_async.sandbox.context import authorize_location, read_json_object, state_of
 from hoop_async.sandbox.render import opportunity_json
 from hoop_async.sandbox.search import (
@@ -45,6 +46,13 @@ async def get_search(request: web.Request) -> web.Response:
     )
     rows = _rows(page, location, params.details)
     meta = _get_meta(request, params, page)
+    search_hooks.page_served(
+        state_of(request),
+        method="GET",
+        location_id=params.location_id,
+        request=dict(request.query),
+        ids=_ids(page),
+    )
     return responses.ok({"opportunities": rows, "meta": meta})
 
 
@@ -93,6 +101,9 @@ async def post_search(request: web.Request) -> web.Response:
 
     page = _post_page(location, params)
     rows = _rows(page, location, params.details)
+    search_hooks.page_served(
+        state, method="POST", location_id=params.location_id, request=body, ids=_ids(page)
+    )
     return responses.ok({"opportunities": rows, "total": page.total}, status=201)
 
 
@@ -130,3 +141,7 @@ def _rows(page: Page, location: Location, details: tuple[str, ...]) -> list[dict
             row[detail] = []
         rows.append(row)
     return rows
+
+
+def _ids(page: Page) -> tuple[str, ...]:
+    return tuple(record.id for record, _ in page.rows)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from hoop_async.sandbox import operations, seed
+from hoop_async.sandbox import operations, search_hooks, seed
 from hoop_async.sandbox.app import create_app
 from hoop_async.sandbox.auth import DEFAULT_SCOPES, Installation
 from hoop_async.sandbox.config import SandboxConfig
@@ -275,6 +275,15 @@ class Sandbox:
             spacing_seconds=spacing_seconds,
             name_prefix=name_prefix,
         )
+
+    def on_search_page(self, callback: search_hooks.SearchPageHook) -> Callable[[], None]:
+        """Call `callback` with each GET or POST search page after it is built, before it is sent.
+
+        The callback gets a `SearchPageServed` (method, request, ids on the page)
+        whose insert, update and delete change the store before the client can
+        request the next page. Returns a function that removes the callback.
+        """
+        return search_hooks.add_hook(self.state, callback)
 
     def set_location_setting(self, location_id: str, *, allow_duplicate_opportunity: bool) -> None:
         """Change a location setting: whether a contact may have several opportunities."""
