@@ -84,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="write the seeded location, contact and user ids to this JSON file",
     )
+    sandbox.add_argument(
+        "--rate-limit",
+        type=int,
+        default=100,
+        help="requests allowed per location per window, sent in X-RateLimit-Max (default 100)",
+    )
+    sandbox.add_argument(
+        "--rate-window",
+        type=float,
+        default=10.0,
+        help="rate-limit window in seconds (default 10, as the live API)",
+    )
     sandbox.set_defaults(run=_run_sandbox)
     return parser
 
@@ -156,9 +168,18 @@ def _read_seed(path: Path) -> dict[str, Any]:
 
 
 async def _run_sandbox(args: argparse.Namespace) -> int:
-    from hoop_async.sandbox import Sandbox
+    from hoop_async.sandbox import Sandbox, SandboxConfig
 
-    sandbox = Sandbox(host=args.host, port=args.port)
+    if args.rate_limit < 1 or not args.rate_window > 0:
+        print(
+            "hoop sandbox: --rate-limit must be 1 or more and --rate-window above 0",
+            file=sys.stderr,
+        )
+        return 2
+    config = SandboxConfig(
+        rate_limit_max=args.rate_limit, rate_limit_interval_ms=round(args.rate_window * 1000)
+    )
+    sandbox = Sandbox(config=config, host=args.host, port=args.port)
     try:
         await sandbox.start()
     except OSError as exc:
@@ -173,6 +194,7 @@ async def _run_sandbox(args: argparse.Namespace) -> int:
         print(f"sandbox listening on {sandbox.url}")
         print(f"HOOP_TOKEN={sandbox.token}")
         print(f"location id: {location_id}")
+        print(f"OAuth client id: {sandbox.client_id}")
         if args.seed_file is not None:
             seed = {
                 "locationId": location_id,
