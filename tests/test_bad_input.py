@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -94,6 +95,17 @@ CASES: list[tuple[str, Call, str]] = [
     ("search text date", lambda api: drain(api.search(date="2026-03-01")), "date"),
     ("search text end date", lambda api: drain(api.search(end_date="03-01-2026")), "end_date"),
     ("search negative max", lambda api: drain(api.search(max_items=-1)), "max_items"),
+    (
+        "search dates reversed",
+        lambda api: drain(api.search(date=date(2026, 3, 5), end_date=date(2026, 3, 1))),
+        "date",
+    ),
+    (
+        "post filters as dict",
+        lambda api: drain(api.search_advanced(filters={"field": "status"})),
+        "filters",
+    ),
+    ("post sort as text", lambda api: drain(api.search_advanced(sort="date_added")), "sort"),
 ]
 
 

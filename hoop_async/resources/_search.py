@@ -7,6 +7,7 @@ caller reads them. `Opportunities.search` and `search_advanced` delegate here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from hoop_async._constants import GET_SEARCH_MAX_LIMIT, POST_SEARCH_MAX_LIMIT
@@ -21,6 +22,7 @@ from hoop_async.pagination import (
     next_post_cursor,
 )
 from hoop_async.resources._checks import check_date, check_limit, check_search_status
+from hoop_async.resources._wire import field_or_empty, list_field, query_value
 
 __all__ = ["GET_SEARCH_QUERY_KEYS", "GetSearch", "PostSearch", "get_search", "post_search"]
 
@@ -84,8 +86,8 @@ def get_search(
         data = await request(
             "GET", SEARCH_PATH, params=page_params, location_id=params["location_id"]
         )
-        rows = _list(data, "opportunities")
-        meta = from_wire(_object(data, "meta"), SearchMeta)
+        rows = list_field(data, "opportunities")
+        meta = from_wire(field_or_empty(data, "meta"), SearchMeta)
         return Page(
             items=tuple(rows),
             total=meta.total,
@@ -133,8 +135,8 @@ def post_search(
         data = await request(
             "POST", SEARCH_PATH, json_body=page_body, location_id=body["locationId"]
         )
-        rows = _list(data, "opportunities")
-        total = _object(data, "total")
+        rows = list_field(data, "opportunities")
+        total = field_or_empty(data, "total")
         return Page(
             items=tuple(rows),
             total=int(total) if isinstance(total, (int, float)) else None,
@@ -158,14 +160,23 @@ def _get_query(filters: Mapping[str, Any]) -> dict[str, str]:
     checked = dict(filters)
     if checked.get("status") is not None:
         checked["status"] = str(check_search_status(checked["status"]))
+    start, end = checked.get("date"), checked.get("end_date")
     for key in ("date", "end_date"):
         if checked.get(key) is not None:
             checked[key] = check_date(key, checked[key])
+    if start is not None and end is not None and _day(start) > _day(end):
+        raise InvalidRequestError(
+            "date", start, f"the range starts after end_date={end!r}; swap the two dates"
+        )
     return {
-        GET_SEARCH_QUERY_KEYS[key]: _query_value(value)
+        GET_SEARCH_QUERY_KEYS[key]: query_value(value)
         for key, value in checked.items()
         if value is not None
     }
+
+
+def _day(value: Any) -> Any:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _sorts_by_creation(sort: Sequence[Mapping[str, Any]] | None) -> bool:
@@ -191,20 +202,3 @@ def _opportunity(row: Any) -> Opportunity:
 
 def _opportunity_id(record: Opportunity) -> str:
     return record.id
-
-
-def _object(data: Any, key: str) -> Any:
-    """Return `data[key]` when `data` is a JSON object with a non-null value there, else {}."""
-    value = data.get(key) if isinstance(data, dict) else None
-    return {} if value is None else value
-
-
-def _list(data: Any, key: str) -> list[Any]:
-    rows = data.get(key) if isinstance(data, dict) else None
-    return rows if isinstance(rows, list) else []
-
-
-def _query_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -46,6 +46,7 @@ from hoop_async.resources._checks import (
     check_user_ids,
 )
 from hoop_async.resources._search import GetSearch, PostSearch, get_search, post_search
+from hoop_async.resources._wire import field_or_empty, list_field, query_value
 from hoop_async.resources._workflows import FollowersChange, Workflows
 from hoop_async.session import CallOptions, Session, client_timeout
 
@@ -320,7 +321,7 @@ class Opportunities:
         data = await self._request(
             "GET", "/opportunities/pipelines", params=params, location_id=params["locationId"]
         )
-        return [from_wire(item, Pipeline) for item in _list(data, "pipelines")]
+        return [from_wire(item, Pipeline) for item in list_field(data, "pipelines")]
 
     async def lost_reasons(
         self,
@@ -339,9 +340,9 @@ class Opportunities:
             data = await self._request(
                 "GET", "/opportunities/lost-reason", params=params, location_id=base["locationId"]
             )
-            rows = _list(data, "lostReasons")
+            rows = list_field(data, "lostReasons")
             reasons.extend(from_wire(item, LostReason) for item in rows)
-            total = _object(data, "total")
+            total = field_or_empty(data, "total")
             if len(rows) < LOST_REASONS_PAGE_LIMIT or (
                 isinstance(total, (int, float)) and len(reasons) >= total
             ):
@@ -431,9 +432,9 @@ class Opportunities:
         if query is not None:
             body["query"] = query
         if filters is not None:
-            body["filters"] = list(filters)
+            body["filters"] = _check_mappings("filters", filters)
         if sort is not None:
-            body["sort"] = list(sort)
+            body["sort"] = _check_mappings("sort", sort)
         if additional_details is not None:
             body["additionalDetails"] = dict(additional_details)
         return post_search(
@@ -578,17 +579,6 @@ def _opportunity_from(data: Any) -> Opportunity:
     return from_wire(record, Opportunity)
 
 
-def _object(data: Any, key: str) -> Any:
-    """Return `data[key]` when `data` is a JSON object and the key holds a value, else {}."""
-    value = data.get(key) if isinstance(data, dict) else None
-    return {} if value is None else value
-
-
-def _list(data: Any, key: str) -> list[Any]:
-    rows = data.get(key) if isinstance(data, dict) else None
-    return rows if isinstance(rows, list) else []
-
-
 def _optional_fields(
     *,
     pipeline_stage_id: str | None = None,
@@ -637,11 +627,17 @@ def _update_body(
     return body
 
 
+def _check_mappings(field: str, values: object) -> list[Any]:
+    """Return `values` as a list of JSON objects, as the API wants `filters` and `sort`."""
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise InvalidRequestError(
+            field, values, 'expected a list of objects, e.g. [{"field": ..., ...}]'
+        )
+    items = list(values)
+    if not all(isinstance(item, Mapping) for item in items):
+        raise InvalidRequestError(field, items, "expected every item to be an object (a mapping)")
+    return items
+
+
 def _optional_query(**values: str | bool | None) -> dict[str, str]:
-    return {key: _query_value(value) for key, value in values.items() if value is not None}
-
-
-def _query_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return {key: query_value(value) for key, value in values.items() if value is not None}
