@@ -3,7 +3,7 @@
 HoopError
  +-- InvalidRequestError (also ValueError)    bad input, raised before any request is sent
  +-- ClientClosedError (also RuntimeError)    a call on a closed HoopClient
- +-- NameNotFoundError (also LookupError)     no pipeline, stage or lost reason by that name
+ +-- NameNotFoundError (also KeyError)        no pipeline, stage or lost reason by that name
  +-- TransportError                           the request failed on the network
  |    +-- RequestTimeoutError                 no response within the timeout
  |    +-- OutcomeUnknownError                 a create may or may not have happened
@@ -27,6 +27,7 @@ HoopError
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,15 +80,27 @@ class ClientClosedError(HoopError, RuntimeError):
     """A request was made through a HoopClient that is closed."""
 
 
-class NameNotFoundError(HoopError, LookupError):
-    """No pipeline, stage or lost reason has the given name; `available` lists the names."""
+class NameNotFoundError(HoopError, KeyError):
+    """No pipeline, stage or lost reason has the given name; `available` lists the names.
+
+    A KeyError, like `Pipeline.stage_named`, so one `except KeyError` catches both.
+    """
 
     def __init__(self, kind: str, name: str, available: list[str]) -> None:
         self.kind = kind
         self.name = name
         self.available = available
         names = ", ".join(repr(item) for item in available) or "none"
-        super().__init__(f"no {kind} named {name!r}; the {kind}s are {names}")
+        message = f"no {kind} named {name!r}"
+        close = difflib.get_close_matches(name, available, n=1)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+        self.message = f"{message}; the names that exist are {names}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        # KeyError would show the repr of the message, quotes included.
+        return self.message
 
 
 class TransportError(HoopError):

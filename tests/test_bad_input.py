@@ -105,6 +105,11 @@ CASES: list[tuple[str, Call, str]] = [
         lambda api: drain(api.search_advanced(filters={"field": "status"})),
         "filters",
     ),
+    (
+        "search start as dict",
+        lambda api: drain(api.search(start={"start_after": 1, "start_after_id": "A"})),
+        "start",
+    ),
     ("post sort as text", lambda api: drain(api.search_advanced(sort="date_added")), "sort"),
 ]
 

@@ -249,9 +249,36 @@ async def test_move_to_stage_by_name(hoop_sandbox: Sandbox) -> None:
     assert moved.pipeline_stage_id == target["id"]
     assert caught.value.name == "Signed"
     assert caught.value.available == [stage["name"] for stage in pipeline["stages"]]
-    assert "no stage of pipeline" in str(caught.value)
+    assert str(caught.value).startswith(f"no stage in pipeline {pipeline['name']!r} named 'Signed'")
+    assert isinstance(caught.value, KeyError)
     assert renewed.pipeline_stage_id is not None
     assert lookups == 1
+
+
+async def test_names_resolved_once_for_all_workers(hoop_sandbox: Sandbox) -> None:
+    pipeline = hoop_sandbox.pipelines()[0]
+    records = [
+        {
+            "pipeline_name": pipeline["name"],
+            "stage_name": pipeline["stages"][1]["name"],
+            "contact_id": contact["id"],
+        }
+        for contact in hoop_sandbox.contacts()[:40]
+    ]
+    async with client_for(hoop_sandbox) as client:
+        report = await client.opportunities.bulk_upsert(records, concurrency=20)
+    assert report.counts == {"created": 40}
+    assert hoop_sandbox.requests[("GET", "/opportunities/pipelines")] == 1
+    stages = {record["pipelineStageId"] for record in hoop_sandbox.opportunities()}
+    assert stages == {pipeline["stages"][1]["id"]}
+
+
+def test_name_error_suggests_close_match() -> None:
+    error = NameNotFoundError("stage", "Proposal Sen", ["New Lead", "Proposal Sent"])
+    assert str(error) == (
+        "no stage named 'Proposal Sen' (did you mean 'Proposal Sent'?); "
+        "the names that exist are 'New Lead', 'Proposal Sent'"
+    )
 
 
 async def test_bulk_status_lost_with_reason_name(hoop_sandbox: Sandbox) -> None:

@@ -7,6 +7,7 @@ that exist.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -30,6 +31,9 @@ class Catalog:
         self._load_lost_reasons = load_lost_reasons
         self._pipelines: dict[str, list[Pipeline]] = {}
         self._lost_reasons: dict[str, list[LostReason]] = {}
+        # One lookup per location at a time, so concurrent bulk workers that all
+        # miss the cache send one request instead of one each.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def stage(
         self, location_id: str, pipeline_name: str, stage_name: str
@@ -42,7 +46,7 @@ class Catalog:
             stage = _named(pipeline.stages, stage_name)
         if stage is None:
             names = [item.name or item.id for item in pipeline.stages]
-            raise NameNotFoundError(f"stage of pipeline {pipeline.name!r}", stage_name, names)
+            raise NameNotFoundError(f"stage in pipeline {pipeline.name!r}", stage_name, names)
         return pipeline, stage
 
     async def pipeline(self, location_id: str, name: str, *, refresh: bool = False) -> Pipeline:
@@ -69,15 +73,20 @@ class Catalog:
                 return found.id
         raise NameNotFoundError("lost reason", name_or_id, [r.name or r.id for r in reasons])
 
-    @staticmethod
     async def _cached(
+        self,
         cache: dict[str, list[T]],
         load: Callable[[str], Awaitable[list[T]]],
         location_id: str,
         refresh: bool,
     ) -> list[T]:
-        if refresh or location_id not in cache:
-            cache[location_id] = await load(location_id)
+        seen = cache.get(location_id)
+        lock = self._locks.setdefault(f"{id(cache)}:{location_id}", asyncio.Lock())
+        async with lock:
+            current = cache.get(location_id)
+            # Reload unless another caller already loaded (or reloaded) while this one waited.
+            if current is None or (refresh and current is seen):
+                cache[location_id] = await load(location_id)
         return cache[location_id]
 
 

@@ -74,6 +74,7 @@ def get_search(
     leaves a filter out, and `location_id` is required.
     """
     params = _get_query(filters)
+    _check_start(start, GetSearchCursor)
     limit = check_limit("page_size", page_size, GET_SEARCH_MAX_LIMIT)
     params["limit"] = str(limit)
     _check_iteration(max_items, prefetch)
@@ -123,6 +124,7 @@ def post_search(
     read position and come back pages later.
     """
     limit = check_limit("page_size", page_size, POST_SEARCH_MAX_LIMIT)
+    _check_start(start, PostSearchCursor)
     _check_iteration(max_items, prefetch)
     fixed_body = {**body, "limit": limit}
 
@@ -173,6 +175,17 @@ def _get_query(filters: Mapping[str, Any]) -> dict[str, str]:
         for key, value in checked.items()
         if value is not None
     }
+
+
+def _check_start(start: object, cursor_type: type) -> None:
+    if start is not None and not isinstance(start, cursor_type):
+        name = cursor_type.__name__
+        raise InvalidRequestError(
+            "start",
+            start,
+            f"expected a {name} from page.next_cursor; rebuild a saved one "
+            f"with {name}(**attrs.asdict(cursor))",
+        )
 
 
 def _day(value: Any) -> Any:
