@@ -68,7 +68,7 @@ from hoop_async.pagination import (
     PostSearchCursor,
     RecordStream,
 )
-from hoop_async.ratelimit import RateLimit
+from hoop_async.ratelimit import Limiter, RateLimit
 from hoop_async.resources._workflows import FollowersChange
 from hoop_async.retry import RetryPolicy
 from hoop_async.session import RequestStats
@@ -97,6 +97,7 @@ __all__ = [
     "HoopError",
     "InvalidGrantError",
     "InvalidRequestError",
+    "Limiter",
     "LocationAccessError",
     "LostReason",
     "MemoryTokenStore",

@@ -16,7 +16,7 @@ from hoop_async._constants import (
 from hoop_async.auth import Credentials, StaticToken
 from hoop_async.errors import InvalidRequestError
 from hoop_async.hooks import Hooks
-from hoop_async.ratelimit import RateLimit
+from hoop_async.ratelimit import Limiter, RateLimit
 from hoop_async.resources import Opportunities
 from hoop_async.retry import RetryPolicy
 from hoop_async.session import RequestStats, Session, client_timeout
@@ -43,6 +43,8 @@ class HoopClient:
     `retry` sets how failed calls are retried (RetryPolicy()), `rate_limit` the
     client-side budget per location (RateLimit(); None turns it off), and
     `hooks` the callbacks that receive request, retry and wait events.
+    `rate_limiter` replaces the client's own limiter, for a budget shared by
+    several processes such as `RedisRateLimiter`.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class HoopClient:
         location_id: str | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | None = _DEFAULT_RATE_LIMIT,
+        rate_limiter: Limiter | None = None,
         hooks: Hooks | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
@@ -66,6 +69,7 @@ class HoopClient:
             timeout=client_timeout(timeout),
             retry=retry,
             rate_limit=rate_limit,
+            rate_limiter=rate_limiter,
             hooks=hooks,
             connection_limit=connection_limit,
         )

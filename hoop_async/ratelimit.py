@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -21,7 +21,13 @@ from hoop_async.errors import InvalidRequestError, QuotaExhaustedError
 from hoop_async.hooks import Hooks, RateLimitWait
 from hoop_async.testing import sleep
 
-__all__ = ["RateLimit", "RateLimitHeaders", "RateLimiter", "parse_rate_limit_headers"]
+__all__ = [
+    "Limiter",
+    "RateLimit",
+    "RateLimitHeaders",
+    "RateLimiter",
+    "parse_rate_limit_headers",
+]
 
 # The live API's published limits, assumed until a response says otherwise.
 DEFAULT_MAX_REQUESTS = 100
@@ -177,6 +183,26 @@ class _Budget:
 
     def pause(self, seconds: float, now: float) -> None:
         self.paused_until = max(self.paused_until, now + seconds)
+
+
+class Limiter(Protocol):
+    """What the session needs of a rate limiter: this module's, or a shared one in Redis."""
+
+    async def acquire(self, resource: str) -> None:
+        """Wait for a slot of `resource`'s budget and count the request as sent."""
+        ...
+
+    def observe(self, resource: str, headers: Mapping[str, str]) -> None:
+        """Learn from a response's headers; also ends the first request's hold."""
+        ...
+
+    def settle(self, resource: str) -> None:
+        """Let queued requests go after an exchange, answered or not."""
+        ...
+
+    def throttled(self, resource: str, retry_after: float | None) -> float:
+        """Pause `resource` after a 429 and return the seconds to wait."""
+        ...
 
 
 class RateLimiter:

@@ -37,6 +37,7 @@ from hoop_async.errors import (
 from hoop_async.hooks import Hooks, RequestFinished, RetryScheduled
 from hoop_async.ratelimit import (
     DEFAULT_INTERVAL,
+    Limiter,
     RateLimit,
     RateLimiter,
     parse_rate_limit_headers,
@@ -104,6 +105,7 @@ class Session:
         timeout: aiohttp.ClientTimeout,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
+        rate_limiter: Limiter | None = None,
         hooks: Hooks | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
@@ -112,7 +114,9 @@ class Session:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.hooks = hooks or Hooks()
-        self.limiter = None if rate_limit is None else RateLimiter(rate_limit, hooks=self.hooks)
+        self.limiter: Limiter | None = rate_limiter
+        if rate_limiter is None and rate_limit is not None:
+            self.limiter = RateLimiter(rate_limit, hooks=self.hooks)
         self.stats = RequestStats()
         self.credentials = credentials
         self._connection_limit = connection_limit

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import attrs
@@ -90,3 +90,19 @@ async def recorded_client(recorder: Recorder) -> AsyncIterator[HoopClient]:
         token="secret-token-123", base_url=recorder.url, location_id="LOC1"
     ) as opened:
         yield opened
+
+
+# -- Redis: one redis-server per test session, for the tests/test_redis_*.py files --
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a redis-server on 127.0.0.1 that this test session started; skips without one."""
+    from redis_support import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
