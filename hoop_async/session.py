@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -188,9 +188,30 @@ class Session:
     # -- retries --------------------------------------------------------------
 
     async def _with_retries(self, call: _Call) -> Any:
-        """Retry retryable failures with exponential backoff and full jitter (backoff library)."""
-        attempts = 0
-        deadline = time.monotonic() + call.retry.max_time
+        """Send the call; on a retryable failure, retry with backoff and full jitter.
+
+        The first attempt runs without the retry machinery, which costs more
+        than the rest of a request's client-side work when nothing fails.
+        """
+        started = time.monotonic()
+        deadline = started + call.retry.max_time
+        try:
+            return await self._through_rate_limits(call, 1, deadline)
+        except HoopError as error:
+            if call.retry.max_tries <= 1 or _final(error, call):
+                raise
+            first_error = error
+        return await self._retry(call, first_error, started, deadline)
+
+    async def _retry(
+        self, call: _Call, first_error: HoopError, started: float, deadline: float
+    ) -> Any:
+        """Run attempts 2 to max_tries with the backoff library, after the first delay."""
+        attempts = 1
+        delays = _retry_delays(call.retry)
+        first_delay = backoff.full_jitter(next(delays))
+        self._note_retry(call, 1, _reason(first_error, call) or "", first_delay)
+        await sleep(first_delay)
 
         async def attempt() -> Any:
             nonlocal attempts
@@ -203,18 +224,17 @@ class Session:
         def on_backoff(details: Any) -> None:
             error: HoopError = details["exception"]
             reason = _reason(error, call) or type(error).__name__
-            self._note_retry(call, details["tries"], reason, details["wait"])
+            self._note_retry(call, attempts, reason, details["wait"])
 
         retrying = backoff.on_exception(
-            _retry_delays,
+            lambda: _as_wait_generator(delays),
             HoopError,
-            max_tries=call.retry.max_tries,
-            max_time=call.retry.max_time,
+            max_tries=call.retry.max_tries - 1,
+            max_time=max(0.0, call.retry.max_time - (time.monotonic() - started)),
             jitter=backoff.full_jitter,
             giveup=give_up,
             on_backoff=on_backoff,
             logger=None,
-            policy=call.retry,
         )(attempt)
         try:
             return await retrying()
@@ -369,10 +389,18 @@ class Session:
         }
 
 
-def _retry_delays(policy: RetryPolicy) -> Any:
+def _retry_delays(policy: RetryPolicy) -> Iterator[float]:
     """Yield exponential delays from `policy` (before jitter); zeros under `no_waits()`."""
-    for delay in backoff.expo(base=2, factor=policy.base_delay, max_value=policy.max_delay):
+    steps = backoff.expo(base=2, factor=policy.base_delay, max_value=policy.max_delay)
+    next(steps)  # backoff's wait generators yield None first, for their send() protocol
+    for delay in steps:
         yield 0.0 if waits_disabled() else delay
+
+
+def _as_wait_generator(delays: Iterator[float]) -> Generator[float, None, None]:
+    """Wrap delays already in progress in the protocol backoff expects: None first."""
+    yield None  # type: ignore[misc]
+    yield from delays
 
 
 def _final(error: HoopError, call: _Call) -> bool:

@@ -28,7 +28,9 @@ _EXTRA = "extra"
 _EXTRA_WIRE_KEY = "\x00extra"
 
 # JSON has no tuples: model tuples go out as lists.
-converter = Converter(unstruct_collection_overrides={tuple: list})
+# detailed_validation=False: the generated functions skip per-field exception
+# bookkeeping, which roughly halves the cost of reading a record.
+converter = Converter(unstruct_collection_overrides={tuple: list}, detailed_validation=False)
 
 
 def wire_name(field: attrs.Attribute[Any]) -> str:
@@ -134,6 +136,11 @@ def _structure_int_or_text(value: Any, _: Any) -> int | str:
     return value
 
 
+def _structure_optional_text(value: Any, _: Any) -> str | None:
+    # The hot path of every record: most fields are optional strings.
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def _structure_float(value: Any, _: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"not a number: {value!r}")
@@ -151,4 +158,15 @@ converter.register_unstructure_hook(datetime, format_datetime)
 converter.register_structure_hook(float, _structure_float)
 converter.register_structure_hook_func(_is_enum_or_text, _structure_enum_or_text)
 converter.register_structure_hook_func(_is_int_or_text, _structure_int_or_text)
+converter.register_structure_hook_func(
+    lambda type_: type_ == (str | None), _structure_optional_text
+)
+converter.register_structure_hook_func(
+    lambda type_: type_ == (datetime | None),
+    lambda value, _: None if value is None else parse_datetime(value),
+)
+converter.register_structure_hook_func(
+    lambda type_: type_ == (float | None),
+    lambda value, _: None if value is None else _structure_float(value, float),
+)
 converter.register_structure_hook_func(lambda type_: type_ is Any, _structure_opaque)
