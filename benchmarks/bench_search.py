@@ -5,7 +5,7 @@ the 30 MB goal. (b) Records per second with prefetch on and off when every
 request takes 20 ms longer, as a ratio (goal: at least 1.6). Prints a table
 and appends it to benchmarks/RESULTS.md.
 
-Run: python -m benchmarks.bench_search   (or python benchmarks/bench_search.py)
+Run: python -m benchmarks.bench_search
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import platform
 import statistics
@@ -29,10 +28,10 @@ from typing import Any
 
 import attrs
 
+from benchmarks.harness import Server, server_process
 from hoop_async import HoopClient
 
 HERE = Path(__file__).resolve().parent
-SERVER_SCRIPT = HERE / "search_server.py"
 RESULTS_FILE = HERE / "RESULTS.md"
 RESULTS_HEADER = "# Benchmark results\n\nEach run appends a section; the newest is last.\n"
 
@@ -45,16 +44,6 @@ SPEED_PAGE_SIZE = 100
 WORK_PER_PAGE_SECONDS = (0.0, 0.010, 0.020)
 REPEATS = 3
 PREFETCH_GOAL = 1.6
-SERVER_START_TIMEOUT = 300.0
-
-
-@attrs.frozen
-class Server:
-    """Address and credentials that the benchmark server printed."""
-
-    url: str
-    token: str
-    location_id: str
 
 
 @attrs.frozen
@@ -82,27 +71,11 @@ class SpeedRow:
 
 
 @asynccontextmanager
-async def server_process(opportunities: int, latency: float) -> AsyncIterator[Server]:
-    """Start search_server.py in its own process and yield its address."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(SERVER_SCRIPT),
-        "--opportunities",
-        str(opportunities),
-        "--latency",
-        str(latency),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), SERVER_START_TIMEOUT)
-        if not line:
-            raise RuntimeError(f"{SERVER_SCRIPT.name} exited before it printed its address")
-        yield Server(**json.loads(line))
-    finally:
-        if process.returncode is None:
-            process.terminate()
-        await process.wait()
+async def search_server(opportunities: int, latency: float) -> AsyncIterator[Server]:
+    """Start server.py with `opportunities` seeded and `latency` added; yield its address."""
+    options = ("--opportunities", str(opportunities), "--latency", str(latency))
+    async with server_process(*options) as handle:
+        yield handle.server
 
 
 def open_client(server: Server) -> HoopClient:
@@ -132,7 +105,7 @@ async def peak_growth(server: Server, endpoint: str, max_items: int | None) -> M
 
 
 async def measure_memory() -> list[MemoryRow]:
-    async with server_process(MEMORY_RECORDS, 0.0) as server:
+    async with search_server(MEMORY_RECORDS, 0.0) as server:
         return [
             await peak_growth(server, "GET", SMALL_MEMORY_RECORDS),
             await peak_growth(server, "GET", None),
@@ -155,7 +128,7 @@ async def records_per_second(client: HoopClient, prefetch: int, work_seconds: fl
 
 async def measure_speed() -> list[SpeedRow]:
     rows = []
-    async with server_process(SPEED_RECORDS, LATENCY_SECONDS) as server:
+    async with search_server(SPEED_RECORDS, LATENCY_SECONDS) as server:
         client = open_client(server)
         async with client:
             await client.opportunities.search(max_items=1).collect()
