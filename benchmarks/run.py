@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import bench_bulk, bench_overhead, official
+from benchmarks import bench_bulk, bench_overhead, bench_parse, official
 from benchmarks.harness import machine, quiet_retry_logs
 
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, reason = asyncio.run(bench_overhead.measure(requests, args.repeats))
     overhead = bench_overhead.report(rows, reason, requests, args.repeats)
     bulk = asyncio.run(bench_bulk.measure(ceiling, faults, memory))
+    parsing = bench_parse.measure(args.repeats)
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
@@ -65,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             *overhead,
             "",
             *bulk,
+            "",
+            *parsing,
             "",
         ]
     )

@@ -42,6 +42,9 @@ def wire_name(field: attrs.Attribute[Any]) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+_API_TIMESTAMP_LENGTH = len("2026-01-15T10:21:58.369Z")
+
+
 def parse_datetime(value: object) -> datetime:
     """Parse an API timestamp (ISO 8601, `Z` or offset, or epoch milliseconds) as aware UTC."""
     if isinstance(value, bool):
@@ -50,6 +53,13 @@ def parse_datetime(value: object) -> datetime:
         return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
     if not isinstance(value, str):
         raise TypeError(f"not a timestamp: {value!r}")
+    if len(value) == _API_TIMESTAMP_LENGTH and value[-1] == "Z":
+        # The API's own form, such as 2026-01-15T10:21:58.369Z: already UTC.
+        # Python 3.11 reads the Z itself; 3.10 raises and takes the general path.
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
 
     text = value.strip()
     if text.endswith(("Z", "z")):
@@ -82,8 +92,13 @@ def _make_structure(cls: Any) -> Callable[[Any, Any], Any]:
     def structure(data: Any, _: Any) -> Any:
         if not isinstance(data, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(data).__name__}")
-        present = {key: value for key, value in data.items() if value is not None}
-        unknown = {key: value for key, value in data.items() if key not in known}
+        present: dict[str, Any] = {}
+        unknown: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                unknown[key] = value
+            elif value is not None:
+                present[key] = value
         present[_EXTRA_WIRE_KEY] = unknown
         return generated(present, cls)
 
@@ -113,15 +128,18 @@ def _is_enum_or_text(type_: Any) -> bool:
     )
 
 
-def _structure_enum_or_text(value: Any, type_: Any) -> Any:
-    """Keep a value the enum does not know as plain text instead of failing."""
-    enum_class = next(
+def _make_enum_or_text(type_: Any) -> Callable[[Any, Any], Any]:
+    """Build a hook that keeps a value the enum does not know as plain text."""
+    enum_class: type[enum.Enum] = next(
         arg for arg in get_args(type_) if isinstance(arg, type) and issubclass(arg, enum.Enum)
     )
-    try:
-        return enum_class(value)
-    except ValueError:
-        return str(value)
+    members = enum_class._value2member_map_
+
+    def structure(value: Any, _: Any) -> Any:
+        member = members.get(value)
+        return member if member is not None else str(value)
+
+    return structure
 
 
 def _is_int_or_text(type_: Any) -> bool:
@@ -141,6 +159,12 @@ def _structure_optional_text(value: Any, _: Any) -> str | None:
     return value if value is None or isinstance(value, str) else str(value)
 
 
+def _structure_text_tuple(value: Any, _: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"expected a list of strings, got {value!r}")
+    return tuple(item if isinstance(item, str) else str(item) for item in value)
+
+
 def _structure_float(value: Any, _: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"not a number: {value!r}")
@@ -156,10 +180,18 @@ converter.register_unstructure_hook_factory(_has_extra, _make_unstructure)
 converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
 converter.register_unstructure_hook(datetime, format_datetime)
 converter.register_structure_hook(float, _structure_float)
-converter.register_structure_hook_func(_is_enum_or_text, _structure_enum_or_text)
+converter.register_structure_hook_factory(_is_enum_or_text, _make_enum_or_text)
 converter.register_structure_hook_func(_is_int_or_text, _structure_int_or_text)
 converter.register_structure_hook_func(
     lambda type_: type_ == (str | None), _structure_optional_text
+)
+converter.register_structure_hook_func(
+    lambda type_: type_ == tuple[str, ...], _structure_text_tuple
+)
+# `extra` holds the unknown keys as received; copying them through the generic
+# mapping hook would cost more than the known fields.
+converter.register_structure_hook_func(
+    lambda type_: type_ == dict[str, Any], lambda value, _: value
 )
 converter.register_structure_hook_func(
     lambda type_: type_ == (datetime | None),
