@@ -10,6 +10,7 @@ import itertools
 import logging
 import math
 import secrets
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,8 @@ TAKEN, WAIT, DAILY_EXHAUSTED = 0, 1, 2
 # ARGV: 1 id of this send, 2 default limit, 3 default interval ms, 4 configured max
 # (0: none), 5 configured interval ms (0: none), 6 safety margin, 7-11 the last observed
 # max, interval ms, remaining, daily remaining, daily reset ms (-1: not observed),
-# 12 pause ms after a 429 (-1: none), 13 daily reserve.
+# 12 pause ms after a 429 (-1: none), 13 daily reserve, 14 age in ms of the observed
+# values (how long before this call the response carrying them arrived).
 # Returns {TAKEN}, {WAIT, delay ms, 1 if paused after a 429}, or
 # {DAILY_EXHAUSTED, daily remaining, ms until the daily reset or -1}.
 _ACQUIRE = """
@@ -62,15 +64,18 @@ if seen_interval > 0 then
     redis.call('HSET', state, 'interval', interval)
 end
 local span = interval * (1 + tonumber(ARGV[6]))
-redis.call('ZREMRANGEBYSCORE', log, '-inf', now - span)
 
 -- Requests the server counted that no worker logged were spent by other programs.
+-- Compare with the log as it was when the response arrived, not as it is now:
+-- sends that left the window since then would otherwise look like foreign ones.
 if seen_remaining >= 0 and seen_max > 0 then
-    local logged = redis.call('ZCOUNT', log, '(' .. (now - interval), '+inf')
+    local observed = now - tonumber(ARGV[14])
+    local logged = redis.call('ZCOUNT', log, '(' .. (observed - interval), observed)
     for i = 1, (seen_max - seen_remaining) - logged do
-        redis.call('ZADD', log, now, ARGV[1] .. ':other:' .. i)
+        redis.call('ZADD', log, observed, ARGV[1] .. ':other:' .. i)
     end
 end
+redis.call('ZREMRANGEBYSCORE', log, '-inf', now - span)
 if tonumber(ARGV[10]) >= 0 then redis.call('HSET', state, 'daily_remaining', ARGV[10]) end
 if tonumber(ARGV[11]) >= 0 then
     redis.call('HSET', state, 'daily_reset_at', now + tonumber(ARGV[11]))
@@ -142,6 +147,7 @@ class RedisRateLimiter:
         self._warned = False
         self._ids = (f"{secrets.token_hex(8)}:{n}" for n in itertools.count())
         self._seen: dict[str, RateLimitHeaders] = {}
+        self._seen_at: dict[str, float] = {}
         self._pauses: dict[str, float] = {}
         self._intervals: dict[str, float] = {}
         # Tasks of this process queue per resource, so one of them at a time polls Redis.
@@ -186,6 +192,7 @@ class RedisRateLimiter:
         if parsed is None:
             return
         self._seen[resource] = parsed
+        self._seen_at[resource] = time.monotonic()
         if parsed.interval:
             self._intervals[resource] = parsed.interval
 
@@ -221,6 +228,8 @@ class RedisRateLimiter:
 
     async def _run_script(self, resource: str) -> list[Any]:
         seen = self._seen.pop(resource, None) or RateLimitHeaders()
+        seen_at = self._seen_at.pop(resource, None)
+        age = 0 if seen_at is None else _milliseconds(time.monotonic() - seen_at)
         pause = self._pauses.pop(resource, None)
         settings = self.settings
         arguments = (
@@ -237,6 +246,7 @@ class RedisRateLimiter:
             -1 if seen.daily_reset is None else _milliseconds(seen.daily_reset),
             -1 if pause is None else _milliseconds(pause),
             settings.daily_reserve,
+            age,
         )
         names = (f"{self.prefix}:rate:{resource}:log", f"{self.prefix}:rate:{resource}:state")
         script: Any = self.client.eval(_ACQUIRE, 2, *names, *arguments)
