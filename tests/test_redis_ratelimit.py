@@ -10,7 +10,7 @@ import logging
 import pytest
 from redis_support import free_port, unique_prefix
 
-from hoop_async import HoopClient
+from hoop_async import HoopClient, QuotaExhaustedError
 from hoop_async._redis import RedisUnavailableError
 from hoop_async.ratelimit import RateLimit
 from hoop_async.ratelimit_redis import RedisRateLimiter
@@ -89,3 +89,46 @@ async def test_fallback_limits_locally(caplog: pytest.LogCaptureFixture) -> None
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "in this process alone" in warnings[0].getMessage()
+
+
+async def test_429_pause_reaches_other_workers(redis_url: str) -> None:
+    prefix = unique_prefix()
+    first = RedisRateLimiter(redis_url, prefix=prefix)
+    second = RedisRateLimiter(redis_url, prefix=prefix)
+    waits: list[str] = []
+    second.hooks.rate_limit_wait.append(lambda event: waits.append(event.reason))
+    try:
+        await first.acquire("LOC")
+        assert first.throttled("LOC", 0.3) == 0.3
+        # The pause travels to Redis with the first worker's next acquire, which
+        # then waits it out itself; meanwhile the second worker must wait too.
+        pending = asyncio.ensure_future(first.acquire("LOC"))
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(second.acquire("LOC"), timeout=10)
+        await asyncio.wait_for(pending, timeout=10)
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert waits
+    assert waits[0] == "retry-after"
+
+
+async def test_daily_reserve_shared_by_workers(redis_url: str) -> None:
+    prefix = unique_prefix()
+    settings = RateLimit(daily_reserve=10)
+    first = RedisRateLimiter(redis_url, settings, prefix=prefix)
+    second = RedisRateLimiter(redis_url, settings, prefix=prefix)
+    try:
+        first.observe(
+            "LOC", {"X-RateLimit-Daily-Remaining": "10", "X-RateLimit-Daily-Reset": "60000"}
+        )
+        with pytest.raises(QuotaExhaustedError) as first_error:
+            await first.acquire("LOC")
+        with pytest.raises(QuotaExhaustedError) as second_error:
+            await second.acquire("LOC")
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert first_error.value.remaining == 10
+    assert second_error.value.remaining == 10
+    assert second_error.value.reset_after is not None
