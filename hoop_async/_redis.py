@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 class RedisUnavailableError(HoopError):
-    """Redis could not be reached, or did not answer in time."""
+    """Redis could not be reached, or did not respond in time."""
 
 
 def open_redis(redis: str | Redis) -> tuple[Redis, bool]:
@@ -56,7 +56,7 @@ async def redis_call(
 ) -> T:
     """Await one Redis command; raise `error_type` when the connection fails.
 
-    `action` says what the command was for, for the error message.
+    `action` names what the command was for, in the error message.
     """
     from redis.exceptions import ConnectionError, TimeoutError
 
@@ -72,6 +72,6 @@ async def redis_call(
 async def ping(
     client: Redis, owner: str, error_type: type[RedisUnavailableError] = RedisUnavailableError
 ) -> None:
-    """Check that Redis answers, so a wrong URL fails at start-up and not mid-run."""
+    """Check that Redis responds, so a wrong URL fails at start-up and not mid-run."""
     result: Any = client.ping()
     await redis_call(client, result, f"checking the connection of {owner}", error_type)

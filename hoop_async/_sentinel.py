@@ -1,4 +1,4 @@
-"""The NOT_GIVEN sentinel: tells an argument left out from one passed as None."""
+"""The NOT_GIVEN sentinel, which distinguishes an argument left out from one passed as None."""
 
 from __future__ import annotations
 

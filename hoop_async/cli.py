@@ -112,7 +112,7 @@ async def _run_demo(args: argparse.Namespace) -> int:
 async def _demo_on_embedded_sandbox(count: int) -> int:
     from hoop_async.sandbox import Sandbox, SandboxConfig
 
-    # The demo makes a few hundred calls; at the live API's 100 per 10 s the client
+    # The demo makes a few hundred calls. At the live API's 100 per 10 s the client
     # would wait most of a minute, so the embedded sandbox allows 1,000 per second.
     config = SandboxConfig(
         seed_contacts=max(count, 300), rate_limit_max=1000, rate_limit_interval_ms=1000

@@ -31,7 +31,7 @@ _CONCURRENCY = 20
 
 @attrs.define
 class DemoSummary:
-    """What the demo did, and the deals the location contains afterwards."""
+    """Summary of the demo: counts of each step, and the deals per stage and status afterwards."""
 
     created: int = 0
     already_existed: int = 0

@@ -156,7 +156,7 @@ class ReauthorizationRequiredError(TokenError):
 
 
 class APIError(HoopError):
-    """The API answered with an error status; every part of its body is kept."""
+    """The API returned an error status; every part of its body is kept."""
 
     def __init__(
         self,
@@ -219,7 +219,7 @@ class AuthenticationError(APIError):
 
 
 class VersionHeaderError(APIError):
-    """401: the Version header is missing or not a version the API knows.
+    """401: the Version header is missing or not a version the API accepts.
 
     A configuration problem, not a token problem: a new token would not help.
     """

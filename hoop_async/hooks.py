@@ -59,7 +59,7 @@ class RateLimitWait:
     resource: str
     delay: float
     reason: str
-    """"window" (the client-side budget is spent), "retry-after" (the server answered 429)
+    """"window" (the client-side budget is spent), "retry-after" (the server returned 429)
     or "daily" (waiting for the daily quota to reset)."""
 
 

@@ -2,9 +2,10 @@
 
 The API allows 100 requests per 10 s and 200,000 per day per app and location,
 and reports the budget in X-RateLimit-* headers. Each budget keeps a log of
-its own send times over a sliding window, learns the limit and window from the
-headers, counts requests other programs spent (the server's Remaining is lower
-than the log explains), pauses after a 429, and stops at the daily reserve.
+its own send times over a sliding window and learns the limit and window from
+the headers. When the server's Remaining is lower than the log explains, the
+difference is requests other programs spent, and the budget counts them too.
+A budget pauses after a 429 and stops at the daily reserve.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ __all__ = [
     "parse_rate_limit_headers",
 ]
 
-# The live API's published limits, assumed until a response says otherwise.
+# The live API's published limits, used until a response reports the real ones.
 DEFAULT_MAX_REQUESTS = 100
 DEFAULT_INTERVAL = 10.0
 
@@ -186,7 +187,7 @@ class _Budget:
 
 
 class Limiter(Protocol):
-    """What the session needs of a rate limiter: this module's, or a shared one in Redis."""
+    """Interface the session uses of a rate limiter: this module's, or a shared one in Redis."""
 
     async def acquire(self, resource: str) -> None:
         """Wait for a slot of `resource`'s budget and count the request as sent."""
@@ -197,7 +198,7 @@ class Limiter(Protocol):
         ...
 
     def settle(self, resource: str) -> None:
-        """Let queued requests go after an exchange, answered or not."""
+        """Let queued requests go after an exchange, with or without a response."""
         ...
 
     def throttled(self, resource: str, retry_after: float | None) -> float:
@@ -230,7 +231,7 @@ class RateLimiter:
         """Wait until `resource` may send one more request, then count it as sent.
 
         Raises QuotaExhaustedError when the daily reserve is reached, unless
-        the settings say to wait for the daily reset.
+        `wait_for_daily_reset` is set.
         """
         budget = self.budget(resource)
         async with budget.lock:

@@ -154,7 +154,7 @@ class RedisRateLimiter:
         self._queues: dict[str, asyncio.Lock] = {}
 
     async def ping(self) -> None:
-        """Raise RedisUnavailableError unless Redis answers; call it at start-up."""
+        """Raise RedisUnavailableError when Redis does not respond. Call it at start-up."""
         await ping(self.client, repr(self))
 
     async def aclose(self) -> None:
@@ -172,7 +172,7 @@ class RedisRateLimiter:
     async def acquire(self, resource: str) -> None:
         """Wait until `resource` may send one more request in any worker, then count it.
 
-        Raises QuotaExhaustedError at the daily reserve (unless the settings say to
+        Raises QuotaExhaustedError at the daily reserve (unless the settings ask to
         wait for the reset) and RedisUnavailableError when Redis cannot be reached.
         """
         queue = self._queues.setdefault(resource, asyncio.Lock())

@@ -1,7 +1,7 @@
 """The retry policy: which failures are retried, and how long to wait before each retry.
 
 Every decision is a small pure function, so the rules read (and test) as a table:
-429 is always retried after the wait the server asks for; 500, 502, 503, 504
+429 is always retried after the wait the server requests; 500, 502, 503, 504
 and network failures are retried for idempotent requests; a create is retried only
 when it provably never reached the server. Everything else reaches the caller.
 """

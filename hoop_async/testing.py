@@ -21,7 +21,7 @@ _disabled = False
 
 
 def waits_disabled() -> bool:
-    """Whether `no_waits()` is active."""
+    """Return whether `no_waits()` is active."""
     return _disabled
 
 

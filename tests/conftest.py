@@ -17,7 +17,6 @@ from hoop_async.sandbox import Sandbox
 pytest_plugins = ["hoop_async.sandbox.pytest_plugin"]
 
 
-
 @pytest.fixture
 async def client(hoop_sandbox: Sandbox) -> AsyncIterator[HoopClient]:
     async with HoopClient(
@@ -41,7 +40,7 @@ class Recorded:
 
 @attrs.define
 class Recorder:
-    """A loopback server that records requests and answers with queued responses."""
+    """A loopback server that records requests and returns queued responses."""
 
     url: str = ""
     requests: list[Recorded] = attrs.field(factory=list)
@@ -49,7 +48,7 @@ class Recorder:
     default: tuple[int, Any, dict[str, str]] = (200, {}, {})
 
     def respond(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        """Queue the answer to the next request."""
+        """Queue the response to the next request."""
         self.responses.append((status, body, headers or {}))
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -1,5 +1,6 @@
-"""RedisTokenStore: tokens in Redis, shared by workers on any number of machines,
-with a refresh lock that expires after a lease and a fenced save, so a worker
+"""RedisTokenStore: tokens in Redis, shared by workers on any number of machines.
+
+The refresh lock expires after a lease, and the save is fenced. So a worker
 that stalls past its lease cannot overwrite the tokens a newer refresh saved.
 """
 
@@ -79,7 +80,7 @@ class RedisTokenStore:
     """Tokens saved as JSON at `<prefix>:tokens:<key>`, refresh locks at `<prefix>:lock:<key>`.
 
     `redis` is a redis:// URL or a `redis.asyncio.Redis` client. The lock is
-    held for `lease` seconds and renewed while its holder runs; a holder that
+    held for `lease` seconds and renewed while its holder runs. A holder that
     stops (crash, SIGSTOP) loses it once the lease runs out. A `set` inside
     `lock` saves only if the stored refresh token is still the one read under
     that lock (or, if nothing was read, only while the lock is still held).
@@ -108,7 +109,7 @@ class RedisTokenStore:
         self._process_locks: dict[str, asyncio.Lock] = {}
 
     async def ping(self) -> None:
-        """Raise TokenStoreUnavailableError unless Redis answers; call it at start-up."""
+        """Raise TokenStoreUnavailableError when Redis does not respond. Call it at start-up."""
         await ping(self.client, repr(self), TokenStoreUnavailableError)
 
     async def aclose(self) -> None:

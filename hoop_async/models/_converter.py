@@ -188,7 +188,7 @@ converter.register_structure_hook_func(
 converter.register_structure_hook_func(
     lambda type_: type_ == tuple[str, ...], _structure_text_tuple
 )
-# `extra` holds the unknown keys as received; copying them through the generic
+# `extra` contains the unknown keys as received; copying them through the generic
 # mapping hook would cost more than the known fields.
 converter.register_structure_hook_func(
     lambda type_: type_ == dict[str, Any], lambda value, _: value

@@ -237,7 +237,7 @@ class Opportunities:
 
         The API matches on `opportunity_id` when given, else on contact and
         pipeline, and overwrites the matched opportunity with the given fields.
-        `result.created` tells whether the upsert created a new one.
+        `result.created` is True when the upsert created a new one.
         """
         if contact_id is None and opportunity_id is None:
             raise InvalidRequestError(
@@ -548,7 +548,7 @@ class Opportunities:
 
         Takes the arguments of `create`. When the location allows one
         opportunity per contact, the duplicate error's existing id is read,
-        reopened and updated with the given fields; `created` tells which.
+        reopened and updated with the given fields. `created` is False in that case.
         """
         return await self._workflows.find_or_create(**fields)
 

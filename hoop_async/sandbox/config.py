@@ -83,7 +83,7 @@ class SandboxConfig:
     """Seed of every generated id and value."""
 
     faults: list[FaultRule] = attrs.field(factory=list)
-    """Fault rules (latency, 5xx answers, dropped connections, hangs); the first rule
+    """Fault rules (latency, 5xx responses, dropped connections, hangs); the first rule
     whose routes match a request applies. Empty: every request is served cleanly."""
 
     fault_seed: int = 0

@@ -1,4 +1,4 @@
-"""Fault injection: added latency, 5xx answers, dropped connections and hangs.
+"""Fault injection: added latency, 5xx responses, dropped connections and hangs.
 
 Rules in `SandboxConfig.faults` apply per route; the first rule whose routes
 match a request decides its fate. Draws come from one seeded random generator
@@ -45,7 +45,7 @@ class FaultRule:
     """Seconds added before every matching request is handled."""
 
     error_rate: float = attrs.field(default=0.0, validator=_rate)
-    """Share answered with one of `error_statuses` instead of being handled."""
+    """Share that receives one of `error_statuses` instead of being handled."""
 
     error_statuses: tuple[int, ...] = (500, 502, 503)
     reset_before_rate: float = attrs.field(default=0.0, validator=_rate)
@@ -55,7 +55,7 @@ class FaultRule:
     """Share whose connection is dropped after the handler ran: a write did happen."""
 
     hang_rate: float = attrs.field(default=0.0, validator=_rate)
-    """Share that gets no answer for `hang_seconds`, then a dropped connection."""
+    """Share that gets no response for `hang_seconds`, then a dropped connection."""
 
     hang_seconds: float = attrs.field(default=5.0, validator=attrs.validators.ge(0))
 
