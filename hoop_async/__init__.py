@@ -48,6 +48,7 @@ from hoop_async.hooks import Hooks, RateLimitWait, RequestFinished, RetrySchedul
 from hoop_async.models import (
     ContactSummary,
     CustomField,
+    CustomFieldDefinition,
     CustomFieldValue,
     FollowersAdded,
     FollowersRemoved,
@@ -85,6 +86,7 @@ __all__ = [
     "ContactSummary",
     "Credentials",
     "CustomField",
+    "CustomFieldDefinition",
     "CustomFieldValue",
     "DuplicateOpportunityError",
     "FileTokenStore",

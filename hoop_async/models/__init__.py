@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from hoop_async.models._converter import converter, format_datetime, parse_datetime
+from hoop_async.models.fields import CustomFieldDefinition
 from hoop_async.models.opportunity import (
     ContactSummary,
     CustomField,
@@ -18,6 +19,7 @@ from hoop_async.models.results import FollowersAdded, FollowersRemoved, SearchMe
 __all__ = [
     "ContactSummary",
     "CustomField",
+    "CustomFieldDefinition",
     "CustomFieldValue",
     "FollowersAdded",
     "FollowersRemoved",

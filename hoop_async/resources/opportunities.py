@@ -24,6 +24,7 @@ from hoop_async._sentinel import NOT_GIVEN, NotGivenOr
 from hoop_async.bulk import BulkRun, Progress
 from hoop_async.errors import InvalidRequestError
 from hoop_async.models import (
+    CustomFieldDefinition,
     CustomFieldValue,
     FollowersAdded,
     FollowersRemoved,
@@ -322,6 +323,20 @@ class Opportunities:
             "GET", "/opportunities/pipelines", params=params, location_id=params["locationId"]
         )
         return [from_wire(item, Pipeline) for item in list_field(data, "pipelines")]
+
+    async def custom_fields(self, location_id: str | None = None) -> list[CustomFieldDefinition]:
+        """List the location's custom fields of model opportunity.
+
+        Calls GET /locations/{locationId}/customFields?model=opportunity, part of
+        the Locations API, which needs the `locations/customFields.readonly` scope.
+        Records name their custom fields by id only; the definitions map ids to keys.
+        """
+        location_id = self._location(location_id)
+        path = f"/locations/{check_id('location_id', location_id)}/customFields"
+        data = await self._request(
+            "GET", path, params={"model": "opportunity"}, location_id=location_id
+        )
+        return [from_wire(item, CustomFieldDefinition) for item in list_field(data, "customFields")]
 
     async def lost_reasons(
         self,

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from hoop_async.sandbox import catalog_routes, opportunity_routes, responses, search_routes
 from hoop_async.sandbox.auth import (
+    CUSTOM_FIELDS_SCOPE,
     READ_SCOPE,
     WRITE_SCOPE,
     bearer_token,
@@ -62,6 +63,12 @@ ROUTES = (
     Route("POST", "/opportunities/search", search_routes.post_search, READ_SCOPE),
     Route("GET", "/opportunities/pipelines", catalog_routes.get_pipelines, READ_SCOPE),
     Route("GET", "/opportunities/lost-reason", catalog_routes.get_lost_reasons, READ_SCOPE),
+    Route(
+        "GET",
+        "/locations/{locationId}/customFields",
+        catalog_routes.get_custom_fields,
+        CUSTOM_FIELDS_SCOPE,
+    ),
     Route("POST", "/opportunities/upsert", upsert_opportunity, WRITE_SCOPE),
     Route("POST", "/opportunities/", opportunity_routes.create_opportunity, WRITE_SCOPE),
     Route("POST", "/opportunities", opportunity_routes.create_opportunity, WRITE_SCOPE),

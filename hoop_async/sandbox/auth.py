@@ -20,7 +20,8 @@ logger = logging.getLogger("hoop_async.sandbox")
 
 READ_SCOPE = "opportunities.readonly"
 WRITE_SCOPE = "opportunities.write"
-DEFAULT_SCOPES = (READ_SCOPE, WRITE_SCOPE)
+CUSTOM_FIELDS_SCOPE = "locations/customFields.readonly"
+DEFAULT_SCOPES = (READ_SCOPE, WRITE_SCOPE, CUSTOM_FIELDS_SCOPE)
 # Agency tokens need this scope for POST /oauth/locationToken.
 LOCATION_TOKEN_SCOPE = "oauth.write"
 USER_TYPES = ("Location", "Company")

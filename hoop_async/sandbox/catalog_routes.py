@@ -1,5 +1,6 @@
 """Handlers of the location's catalogues: GET /opportunities/pipelines and
-GET /opportunities/lost-reason. Both take camelCase `locationId`.
+GET /opportunities/lost-reason, which take camelCase `locationId`, and
+GET /locations/{locationId}/customFields.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from aiohttp import web
 from hoop_async.sandbox import responses
 from hoop_async.sandbox.context import authorize_location, state_of
 from hoop_async.sandbox.records import LostReason
-from hoop_async.sandbox.render import lost_reason_json, pipeline_json
+from hoop_async.sandbox.render import custom_field_json, lost_reason_json, pipeline_json
 from hoop_async.sandbox.validation import (
     Issues,
     parse_query_bool,
@@ -21,6 +22,8 @@ from hoop_async.sandbox.validation import (
 PIPELINES_KEYS = ("locationId",)
 LOST_REASON_KEYS = ("locationId", "name", "deleted", "query", "skip", "limit", "getCount")
 LOST_REASON_DEFAULT_LIMIT = 100
+CUSTOM_FIELD_KEYS = ("model",)
+CUSTOM_FIELD_MODELS = ("opportunity", "contact", "all")
 
 
 async def get_pipelines(request: web.Request) -> web.Response:
@@ -35,6 +38,25 @@ async def get_pipelines(request: web.Request) -> web.Response:
     location = state_of(request).api_location(location_id)
     pipelines = [pipeline_json(pipeline) for pipeline in location.pipelines.values()]
     return responses.ok({"pipelines": pipelines})
+
+
+async def get_custom_fields(request: web.Request) -> web.Response:
+    """GET /locations/{locationId}/customFields?model=opportunity
+
+    The sandbox keeps opportunity fields only, so model=contact lists none.
+    """
+    location_id = request.match_info["locationId"]
+    authorize_location(request, location_id)
+    issues = Issues()
+    reject_unknown_keys(issues, dict.fromkeys(request.query), CUSTOM_FIELD_KEYS)
+    model = request.query.get("model", "all")
+    if model not in CUSTOM_FIELD_MODELS:
+        issues.add(f"model must be one of the following values: {', '.join(CUSTOM_FIELD_MODELS)}")
+    issues.raise_if_any()
+
+    location = state_of(request).api_location(location_id)
+    fields = [] if model == "contact" else list(location.custom_fields.values())
+    return responses.ok({"customFields": [custom_field_json(field) for field in fields]})
 
 
 async def get_lost_reasons(request: web.Request) -> web.Response:

@@ -12,10 +12,17 @@ from typing import Any
 import attrs
 
 from hoop_async.sandbox import responses
-from hoop_async.sandbox.records import Contact, LostReason, OpportunityRecord, Pipeline
+from hoop_async.sandbox.records import (
+    Contact,
+    CustomFieldDefinition,
+    LostReason,
+    OpportunityRecord,
+    Pipeline,
+)
 from hoop_async.sandbox.store import Location, SandboxState
 
 SEED_API_VERSION = "2021-07-28"
+CUSTOM_FIELD_KEY_PREFIX = "opportunity."
 
 
 @attrs.define(kw_only=True, frozen=True)
@@ -129,17 +136,34 @@ def resolve_custom_fields(
 ) -> list[dict[str, Any]]:
     """Turn request items `{id or key, field_value}` into stored `{id, fieldValue}`.
 
-    A key gets a stable id on first use, because the sandbox keeps no custom
-    field definitions.
+    A key names a defined field with or without the "opportunity." prefix; an
+    undefined key is defined on first use.
     """
     resolved = []
     for item in items:
         field_id = item.get("id")
         if not isinstance(field_id, str):
-            key = str(item.get("key"))
-            field_id = location.custom_field_ids.setdefault(key, state.ids.record_id())
+            field_id = define_custom_field(state, location, str(item.get("key"))).id
         resolved.append({"id": field_id, "fieldValue": item.get("field_value")})
     return resolved
+
+
+def define_custom_field(
+    state: SandboxState, location: Location, key: str, *, name: str | None = None
+) -> CustomFieldDefinition:
+    """Return the text field with this key, defining it first if the location lacks one."""
+    key = key.removeprefix(CUSTOM_FIELD_KEY_PREFIX)
+    field = location.custom_fields.get(key)
+    if field is None:
+        field = CustomFieldDefinition(
+            id=state.ids.record_id(),
+            location_id=location.id,
+            name=name or key,
+            key=key,
+            position=len(location.custom_fields),
+        )
+        location.custom_fields[key] = field
+    return field
 
 
 def merge_custom_fields(

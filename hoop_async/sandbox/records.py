@@ -32,6 +32,20 @@ class Contact:
 
 
 @attrs.define(kw_only=True)
+class CustomFieldDefinition:
+    """A custom field of model opportunity. `key` is the short key that write
+    bodies may name; the API lists it as `fieldKey` with the "opportunity." prefix.
+    """
+
+    id: str
+    location_id: str
+    name: str
+    key: str
+    data_type: str = "TEXT"
+    position: int = 0
+
+
+@attrs.define(kw_only=True)
 class Stage:
     """A stage of a pipeline, whose `position` counts from 0."""
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoop_async.sandbox.records import Contact, LostReason, OpportunityRecord, Pipeline
+from hoop_async.sandbox.records import (
+    Contact,
+    CustomFieldDefinition,
+    LostReason,
+    OpportunityRecord,
+    Pipeline,
+)
 from hoop_async.sandbox.store import Location
 from hoop_async.sandbox.times import iso_ms
 
@@ -134,3 +140,17 @@ def lost_reason_json(reason: LostReason) -> dict[str, Any]:
 def contact_json(contact: Contact) -> dict[str, Any]:
     """Return a contact as the seeding API lists it (the embedded summary shape)."""
     return contact_summary(contact)
+
+
+def custom_field_json(field: CustomFieldDefinition) -> dict[str, Any]:
+    """Return a custom field definition as GET /locations/{locationId}/customFields lists it."""
+    return {
+        "id": field.id,
+        "name": field.name,
+        "fieldKey": f"opportunity.{field.key}",
+        "placeholder": "",
+        "dataType": field.data_type,
+        "position": field.position,
+        "locationId": field.location_id,
+        "model": "opportunity",
+    }

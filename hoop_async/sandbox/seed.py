@@ -113,10 +113,15 @@ def add_lost_reason(state: SandboxState, location_id: str, name: str) -> LostRea
     return reason
 
 
-def add_user(state: SandboxState, location_id: str, name: str) -> str:
-    """Create a user (usable as assignedTo or follower) and return its id."""
+def add_user(
+    state: SandboxState, location_id: str, name: str, *, user_id: str | None = None
+) -> str:
+    """Add a user (usable as assignedTo or follower) to a location and return its id.
+
+    A given `user_id` adds an existing user of the company to this location too.
+    """
     location = state.location(location_id)
-    user_id = state.ids.record_id()
+    user_id = user_id or state.ids.record_id()
     location.users[user_id] = name
     return user_id
 

@@ -20,6 +20,7 @@ from hoop_async.sandbox.config import SandboxConfig
 from hoop_async.sandbox.records import WRITE_STATUSES
 from hoop_async.sandbox.render import (
     contact_json,
+    custom_field_json,
     lost_reason_json,
     opportunity_json,
     pipeline_json,
@@ -192,9 +193,35 @@ class Sandbox:
         """Create a lost reason and return it as the API shows it."""
         return lost_reason_json(seed.add_lost_reason(self.state, location_id, name))
 
-    def add_user(self, location_id: str, name: str) -> str:
-        """Create a user and return its id."""
-        return seed.add_user(self.state, location_id, name)
+    def add_user(self, location_id: str, name: str, *, user_id: str | None = None) -> str:
+        """Add a user to a location and return its id.
+
+        Users belong to the company, so passing the `user_id` of a user of
+        another location adds that same user here.
+        """
+        return seed.add_user(self.state, location_id, name, user_id=user_id)
+
+    def user_names(self, location_id: str | None = None) -> dict[str, str]:
+        """Return the names of the location's users by user id."""
+        return dict(self.state.location(location_id or self.location_id).users)
+
+    def add_custom_field(
+        self, location_id: str, key: str, *, name: str | None = None
+    ) -> dict[str, Any]:
+        """Define a text custom field on opportunities and return it as the API lists it.
+
+        `key` is the short key ("external_id"); the API lists it as
+        "opportunity.external_id". Defining an existing key returns that field.
+        """
+        location = self.state.location(location_id)
+        return custom_field_json(
+            operations.define_custom_field(self.state, location, key, name=name)
+        )
+
+    def custom_fields(self, location_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the custom field definitions as GET /locations/{id}/customFields lists them."""
+        location = self.state.location(location_id or self.location_id)
+        return [custom_field_json(field) for field in location.custom_fields.values()]
 
     def add_opportunity(
         self,

@@ -16,7 +16,13 @@ from hoop_async.sandbox.config import SandboxConfig
 from hoop_async.sandbox.ids import IdFactory
 from hoop_async.sandbox.index import OpportunityIndex
 from hoop_async.sandbox.ratelimit import RateLimiter
-from hoop_async.sandbox.records import Contact, LostReason, OpportunityRecord, Pipeline
+from hoop_async.sandbox.records import (
+    Contact,
+    CustomFieldDefinition,
+    LostReason,
+    OpportunityRecord,
+    Pipeline,
+)
 
 
 @attrs.define(kw_only=True)
@@ -33,8 +39,9 @@ class Location:
     users: dict[str, str] = attrs.field(factory=dict)
     """User names by user id."""
     contacts: dict[str, Contact] = attrs.field(factory=dict)
-    custom_field_ids: dict[str, str] = attrs.field(factory=dict)
-    """Custom field ids by field key, filled on first use of a key."""
+    custom_fields: dict[str, CustomFieldDefinition] = attrs.field(factory=dict)
+    """Custom field definitions by field key; a key written before it was defined
+    is defined on first use, as a text field named after the key."""
     opportunities: OpportunityIndex = attrs.field(factory=OpportunityIndex)
 
 

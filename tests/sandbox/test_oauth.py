@@ -52,7 +52,9 @@ async def test_code_grant_keys_as_sample(api: Api) -> None:
     assert body["userType"] == "Location"
     assert body["locationId"] == api.location_id
     assert body["companyId"] == api.sandbox.company_id
-    assert body["scope"] == "opportunities.readonly opportunities.write"
+    assert body["scope"] == (
+        "opportunities.readonly opportunities.write locations/customFields.readonly"
+    )
     assert body["isBulkInstallation"] is False
     assert set(body) == set(json.loads(SAMPLE.read_text()))
 
