@@ -1,4 +1,4 @@
-"""The `hoop` command: `hoop demo` and `hoop sandbox`."""
+"""The `hoop` command: `demo`, `sandbox`, `import`, `export` and `pipelines`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from hoop_async._constants import DEFAULT_VERSION
 from hoop_async._version import __version__
 from hoop_async.client import HoopClient
 from hoop_async.demo import format_summary, run_demo
-from hoop_async.errors import HoopError
+from hoop_async.errors import HoopError, MigrationError
+from hoop_async.migrate.commands import add_commands
+from hoop_async.sandbox.seed_cli import add_seed_flags
 
 __all__ = ["main"]
 
@@ -31,6 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = asyncio.run(args.run(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`hoop import ... | head`); stop quietly.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 1
+    except MigrationError as exc:
+        print(f"hoop: {exc}", file=sys.stderr)
+        return 2
     except HoopError as exc:
         print(f"hoop: {exc}", file=sys.stderr)
         return 1
@@ -96,7 +105,9 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="rate-limit window in seconds (default 10, as the live API)",
     )
+    add_seed_flags(sandbox)
     sandbox.set_defaults(run=_run_sandbox)
+    add_commands(commands)
     return parser
 
 
@@ -169,7 +180,12 @@ def _read_seed(path: Path) -> dict[str, Any]:
 
 async def _run_sandbox(args: argparse.Namespace) -> int:
     from hoop_async.sandbox import Sandbox, SandboxConfig
+    from hoop_async.sandbox.seed_cli import apply_seed_flags, check_seed_flags, write_seed_files
 
+    problem = check_seed_flags(args)
+    if problem:
+        print(f"hoop sandbox: {problem}", file=sys.stderr)
+        return 2
     if args.rate_limit < 1 or not args.rate_window > 0:
         print(
             "hoop sandbox: --rate-limit must be 1 or more and --rate-window above 0",
@@ -190,19 +206,13 @@ async def _run_sandbox(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        location_id = sandbox.location_id
+        locations = apply_seed_flags(sandbox, args)
+        token = sandbox.token if len(locations) == 1 else sandbox.issue_token(locations)
         print(f"sandbox listening on {sandbox.url}")
-        print(f"HOOP_TOKEN={sandbox.token}")
-        print(f"location id: {location_id}")
+        print(f"HOOP_TOKEN={token}")
+        print(f"location id: {', '.join(locations)}")
         print(f"OAuth client id: {sandbox.client_id}")
-        if args.seed_file is not None:
-            seed = {
-                "locationId": location_id,
-                "contactIds": [contact["id"] for contact in sandbox.contacts(location_id)],
-                "userIds": sandbox.users(location_id),
-            }
-            args.seed_file.write_text(json.dumps(seed, indent=2), encoding="utf-8")
-            print(f"seed ids written to {args.seed_file}")
+        write_seed_files(sandbox, args, locations, token)
         print("press Ctrl-C to stop", flush=True)
         await asyncio.Event().wait()
     finally:

@@ -40,6 +40,7 @@ __all__ = [
     "HoopError",
     "InvalidRequestError",
     "LocationAccessError",
+    "MigrationError",
     "NameNotFoundError",
     "NotFoundError",
     "OutcomeUnknownError",
@@ -74,6 +75,11 @@ class InvalidRequestError(HoopError, ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"invalid {field}={value!r}: {allowed}")
+
+
+class MigrationError(HoopError, ValueError):
+    """An import or export cannot start: a missing file, a bad mapping, an unknown
+    pipeline, stage or custom field. Nothing was written when it is raised."""
 
 
 class ClientClosedError(HoopError, RuntimeError):

@@ -1,0 +1,151 @@
+"""The import report: one JSON line per row as its outcome becomes final, then
+a summary line. Lines are flushed as they are written, so an interrupted run
+leaves a report too.
+
+A rerun reads the previous report for the ids of the opportunities it wrote.
+Search may lag behind writes by a few seconds on the live API, and these ids
+let the rerun find, by GET, records that search does not show yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+__all__ = ["OUTCOMES", "ImportSummary", "ReportWriter", "written_ids"]
+
+IMPORTED = "imported"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+REJECTED = "rejected"
+OUTCOMES = (IMPORTED, UPDATED, UNCHANGED, REJECTED)
+
+
+@attrs.define(kw_only=True)
+class ImportSummary:
+    """Counts of one import run."""
+
+    total: int
+    outcomes: Counter[str] = attrs.field(factory=Counter)
+    reasons: Counter[str] = attrs.field(factory=Counter)
+    """Rejected rows by reason kind."""
+    interrupted: bool = False
+    dry_run: bool = False
+    error: str | None = None
+    """Why the run stopped early (an authorization or quota failure), if it did."""
+    external_id_field: str | None = None
+    seconds: float = 0.0
+    report_path: Path | None = None
+    rejects_path: Path | None = None
+    rejects_written: int = 0
+
+    @property
+    def processed(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def not_processed(self) -> int:
+        return self.total - self.processed
+
+    @property
+    def complete(self) -> bool:
+        return self.not_processed == 0 and self.error is None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "outcomes": {name: self.outcomes.get(name, 0) for name in OUTCOMES},
+            "reasons": dict(self.reasons.most_common()),
+            "not_processed": self.not_processed,
+            "complete": self.complete,
+            "interrupted": self.interrupted,
+            "dry_run": self.dry_run,
+            "error": self.error,
+            "external_id_field": self.external_id_field,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def format(self) -> str:
+        """The plain-text summary printed at the end of a run."""
+        verb = "would be" if self.dry_run else "were"
+        lines = [f"{self.total:,} rows read; {self.processed:,} {verb} processed:"]
+        for name in OUTCOMES:
+            lines.append(f"  {name:<14} {self.outcomes.get(name, 0):>8,}")
+            if name == REJECTED:
+                for kind, count in self.reasons.most_common():
+                    lines.append(f"    {count:>8,}  {kind}")
+        if self.not_processed:
+            lines.append(f"  {'not processed':<14} {self.not_processed:>8,}")
+        if self.dry_run:
+            lines.append("dry run: nothing was written to the API")
+        if self.error:
+            lines.append(f"stopped: {self.error}")
+        elif self.interrupted:
+            lines.append("interrupted: run the same command again to finish the import")
+        if self.rejects_written and self.rejects_path is not None:
+            lines.append(
+                f"{self.rejects_written:,} rejected rows written to {self.rejects_path}; "
+                "fix them and import that file"
+            )
+        if self.report_path is not None:
+            lines.append(f"report: {self.report_path}")
+        lines.append(f"{self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+class ReportWriter:
+    """Appends row outcomes to the report file, flushing each line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle: IO[str] = path.open("w", encoding="utf-8")
+
+    def row(
+        self,
+        *,
+        row: int,
+        external_id: str | None,
+        outcome: str,
+        opportunity_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        line = {
+            "row": row,
+            "external_id": external_id,
+            "outcome": outcome,
+            "opportunity_id": opportunity_id,
+            "reason": reason,
+        }
+        self._handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self._handle.flush()
+
+    def close(self, summary: ImportSummary) -> None:
+        self._handle.write(json.dumps({"summary": summary.as_json()}) + "\n")
+        self._handle.close()
+
+
+def written_ids(path: Path) -> dict[str, str]:
+    """Return opportunity ids by external id from an earlier report, or {} without one."""
+    found: dict[str, str] = {}
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError:
+        return found
+    with handle:
+        for line in handle:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short when the earlier run was killed
+            if not isinstance(entry, dict):
+                continue
+            external_id = entry.get("external_id")
+            opportunity_id = entry.get("opportunity_id")
+            if isinstance(external_id, str) and isinstance(opportunity_id, str):
+                found[external_id] = opportunity_id
+    return found
