@@ -9,7 +9,8 @@ import csv
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,22 @@ ACCOUNTS = ("Acme Corporation", "Betatech", "Cancity", "Codehow")
 AGENTS = ("Moses Frase", "Darcel Schlecht", "Anna Snelling")
 PRODUCTS = {"GTX Basic": "550", "GTX Pro": "4821", "MG Special": "55"}
 FAST_RETRY = RetryPolicy(max_tries=8, base_delay=0.01, max_delay=0.05)
+HEADER = (
+    "opportunity_id",
+    "sales_agent",
+    "product",
+    "account",
+    "deal_stage",
+    "engage_date",
+    "close_date",
+    "close_value",
+)
+GOOD_ROWS = [
+    ["W1", "Moses Frase", "GTX Basic", "Cancity", "Won", "2016-10-20", "2017-03-01", "1054"],
+    ["L1", "Darcel Schlecht", "MG Special", "Betatech", "Lost", "2016-10-25", "2017-03-11", "0"],
+    ["E1", "Anna Snelling", "GTXPro", "Codehow", "Engaging", "2016-11-03", "", ""],
+    ["P1", "", "GTX Basic", "Acme Corporation", "Prospecting", "", "", ""],
+]
 
 
 def crm_data_dir() -> Path:
@@ -134,6 +151,15 @@ def small_crm_files(folder: Path) -> dict[str, Path]:
             [[name, name.split()[0], price] for name, price in PRODUCTS.items()],
         ),
     }
+
+
+@asynccontextmanager
+async def small_crm_sandbox(folder: Path) -> AsyncIterator[Sandbox]:
+    """A sandbox seeded for the small CRM-like files written to `folder`."""
+    async with Sandbox(config=fast_config(seed_contacts=0)) as started:
+        files = small_crm_files(folder)
+        seed_for_migration(started, folder, accounts=files["accounts"], agents=files["agents"])
+        yield started
 
 
 async def import_file(

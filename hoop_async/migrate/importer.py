@@ -57,8 +57,11 @@ from hoop_async.models import CustomFieldDefinition, Opportunity, Status
 
 __all__ = ["ImportOptions", "run_import"]
 
-RETRY_PASSES = 2
-"""Extra passes over rows that failed transiently, after the main pass."""
+RETRY_PASSES = 5
+"""Extra passes over rows that failed transiently, after the main pass. Creates
+get no retries within a request, so these passes are their retries."""
+RETRY_PAUSE = 0.25
+"""Seconds before the first extra pass, doubling before each next one."""
 VALUE_TOLERANCE = 0.005
 """Monetary values closer than this count as equal (half a cent)."""
 
@@ -117,7 +120,9 @@ async def run_import(
     """
     started = time.monotonic()
     source = Source(options.source)
-    options.mapping.check_columns(source.header, str(options.source))
+    options.mapping.check_columns(
+        source.header, str(options.source), strict=source.kind == "csv"
+    )
     lookups = {
         name: spec.load(options.location_id, options.source.parent)
         for name, spec in options.mapping.lookups.items()
@@ -159,6 +164,8 @@ class _ImportRun:
         self.done = 0
         self.rejected = 0
         self.started = time.monotonic()
+        self.maybe_created: set[str] = set()
+        """External ids whose create may have happened although no response came."""
 
     async def prepare(self) -> None:
         """Read the pipelines, the external id field and the location's records."""
@@ -224,9 +231,9 @@ class _ImportRun:
             for number in range(RETRY_PASSES):
                 if not retry or self._stopping():
                     break
+                await asyncio.sleep(RETRY_PAUSE * 2**number)
                 if any(isinstance(item.error, OutcomeUnknownError) for item in retry):
-                    self.existing = await self._scan()
-                await asyncio.sleep(0.5 * (number + 1))
+                    self.existing.update(await self._scan())
                 items = [item.planned for item in retry]
                 retry = await self._pass(_aiter(items), summary, report, rejects)
             if not self._stopping():
@@ -277,6 +284,8 @@ class _ImportRun:
         except DuplicateOpportunityError as exc:
             return REJECTED, _duplicate(item, exc)
         except TRANSIENT as exc:
+            if isinstance(exc, OutcomeUnknownError):
+                self.maybe_created.add(item.external_id)
             return "retry", _Retry(item, exc)
         except FATAL as exc:
             self.fatal = exc
@@ -297,9 +306,11 @@ class _ImportRun:
                 f"{current.contact_id}, and the API cannot move it to {planned.contact_id}; "
                 "delete that opportunity or map the row to its contact",
             )
+        # A create whose response was lost and which the rescan then found was made by this run.
+        made_here = planned.external_id in self.maybe_created
         changes = _changes(current, planned)
         if not changes:
-            return _done(planned, UNCHANGED, current.id)
+            return _done(planned, IMPORTED if made_here else UNCHANGED, current.id)
         if not self.options.dry_run:
             try:
                 updated = await self.api.update(current.id, **changes)
@@ -308,7 +319,7 @@ class _ImportRun:
                 self.existing.pop(planned.external_id, None)
                 return await self._create(planned)
             self.existing[planned.external_id] = updated
-        return _done(planned, UPDATED, current.id)
+        return _done(planned, IMPORTED if made_here else UPDATED, current.id)
 
     async def _create(self, planned: Planned) -> _Done:
         if self.options.dry_run:

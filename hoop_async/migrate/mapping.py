@@ -111,9 +111,16 @@ class ImportMapping:
             names.update(template_columns(self.name_template))
         return names
 
-    def check_columns(self, header: list[str], source: str) -> None:
-        """Raise MigrationError naming every mapped column that `header` lacks."""
-        missing = sorted(self.columns() - set(header))
+    def check_columns(self, header: list[str], source: str, *, strict: bool = True) -> None:
+        """Raise MigrationError naming every mapped column that `header` lacks.
+
+        Not `strict` (JSON Lines, whose objects may leave out empty keys), only
+        a mapping of which no column appears at all is an error.
+        """
+        mapped = self.columns()
+        missing = sorted(mapped - set(header))
+        if not strict and len(missing) < len(mapped):
+            return
         if missing:
             raise MigrationError(
                 f"{source} has no column {', '.join(repr(name) for name in missing)}; "
