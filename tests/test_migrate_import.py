@@ -113,14 +113,14 @@ async def test_bad_rows_are_rejected_with_reasons_and_the_rest_imported(
         rejects = {row["_hoop_row"]: row["_hoop_reason"] for row in _csv_rows(handle)}
     assert rejects["5"] == "missing contact: column 'account' is empty; fill it in and import again"
     assert rejects["6"] == (
-        "unknown contact: column 'account' holds 'Cancty', which lookup 'contacts' does not "
+        "unknown contact: column 'account' contains 'Cancty', which lookup 'contacts' does not "
         "list (did you mean 'Cancity'?)"
     )
     assert (
         rejects["7"]
-        == "bad monetary value: column 'close_value' holds '12,5x', which is not a number"
+        == "bad monetary value: column 'close_value' contains '12,5x', which is not a number"
     )
-    assert rejects["8"].startswith("unknown stage value: column 'deal_stage' holds 'Closed'")
+    assert rejects["8"].startswith("unknown stage value: column 'deal_stage' contains 'Closed'")
     assert rejects["9"] == (
         "duplicate external id: 'W1' is also the external id of row 1; give each row its own id"
     )

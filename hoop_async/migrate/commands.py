@@ -64,7 +64,9 @@ def _add_import(commands: Any) -> None:
         help="JSON file mapping source columns to opportunity fields (see below)",
     )
     parser.add_argument("--pipeline", help="pipeline name for every row (overrides the mapping)")
-    parser.add_argument("--external-id", metavar="COLUMN", help="column holding each row's id")
+    parser.add_argument(
+        "--external-id", metavar="COLUMN", help="column that contains each row's id"
+    )
     parser.add_argument(
         "--external-id-field",
         metavar="KEY",

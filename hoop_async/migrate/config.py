@@ -47,7 +47,10 @@ def location_of(args: argparse.Namespace, environ: Mapping[str, str] = os.enviro
 def open_client(
     args: argparse.Namespace, location_id: str, environ: Mapping[str, str] = os.environ
 ) -> HoopClient:
-    """Build a client from the flags and the environment; MigrationError says what is missing."""
+    """Build a client from the flags and the environment.
+
+    MigrationError names the missing settings when there are no credentials.
+    """
     base_url = args.base_url or environ.get("HOOP_BASE_URL") or DEFAULT_BASE_URL
     token = environ.get("HOOP_TOKEN")
     if token:

@@ -49,7 +49,7 @@ CUSTOM_PREFIX = "custom."
 
 @attrs.frozen(kw_only=True)
 class ExportOptions:
-    """What to export and where."""
+    """Settings of one export: location, output file, format, filters and resume mode."""
 
     location_id: str
     output: Path
@@ -85,7 +85,7 @@ class ExportSummary:
 
 
 def state_path(output: Path) -> Path:
-    """The state file of an export: the output's name plus ".state.json"."""
+    """Return the state file of an export: the output's name plus ".state.json"."""
     return output.with_name(output.name + ".state.json")
 
 

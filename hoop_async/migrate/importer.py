@@ -8,8 +8,8 @@ nothing twice, whether the earlier run finished, was interrupted or failed.
 
 Every row ends imported, updated, unchanged or rejected. Rows that hit a
 transient failure (5xx, a dropped connection) are tried again after the main
-pass; a create whose outcome is unknown is first looked for in the location,
-so it is not created twice.
+pass. Before a create whose outcome is unknown is tried again, the location is
+searched for it, so that it is not created twice.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ FATAL = (AuthenticationError, PermissionDeniedError, TokenError, QuotaExhaustedE
 
 @attrs.frozen(kw_only=True)
 class ImportOptions:
-    """What to import, where, and where to write the report and the rejects."""
+    """Settings of one import: source, mapping, location, and the report and rejects paths."""
 
     source: Path
     mapping: ImportMapping
@@ -120,9 +120,7 @@ async def run_import(
     """
     started = time.monotonic()
     source = Source(options.source)
-    options.mapping.check_columns(
-        source.header, str(options.source), strict=source.kind == "csv"
-    )
+    options.mapping.check_columns(source.header, str(options.source), strict=source.kind == "csv")
     lookups = {
         name: spec.load(options.location_id, options.source.parent)
         for name, spec in options.mapping.lookups.items()

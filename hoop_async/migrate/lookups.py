@@ -38,7 +38,7 @@ def normalize(text: str) -> str:
 
 @attrs.frozen(kw_only=True)
 class LookupSpec:
-    """Where a named lookup table comes from."""
+    """The source of a named lookup table: a file, and its columns or JSON path."""
 
     name: str
     file: str

@@ -19,7 +19,7 @@ A mapping is a JSON object, usually kept in a file and given to
                              "value": "sales_price"}}
     }
 
-Without `stage.values` the stage column holds stage names; without a stage
+Without `stage.values` the stage column contains stage names. Without a stage
 column every record goes to the pipeline's first stage. The status comes from
 the stage value, else the status column, else "open".
 """
@@ -70,8 +70,8 @@ class ColumnRule:
 
 @attrs.frozen(kw_only=True)
 class StageValue:
-    """Where one source stage value lands: a stage name (None: keep the column's
-    value as the stage name) and a status (None: from the status rule)."""
+    """The target of one source stage value: a stage name (None: the column's
+    value is the stage name) and a status (None: from the status rule)."""
 
     stage: str | None = None
     status: str | None = None
@@ -98,7 +98,7 @@ class ImportMapping:
     lookups: dict[str, LookupSpec] = attrs.field(factory=dict)
 
     def columns(self) -> set[str]:
-        """Every source column the mapping reads."""
+        """Return every source column the mapping reads."""
         rules = (self.contact, self.value, self.value_when_empty, self.assigned_to)
         names = {rule.column for rule in rules if rule is not None}
         names.add(self.external_id)

@@ -171,7 +171,7 @@ class Planner:
                 if entry is None:
                     raise _Reject(
                         "unknown stage value",
-                        f"column {mapping.stage_column!r} holds {raw!r}, which mapping "
+                        f"column {mapping.stage_column!r} contains {raw!r}, which mapping "
                         "stage.values does not list; add it there",
                     )
                 stage_name = entry.stage or raw
@@ -195,7 +195,7 @@ class Planner:
         if status not in STATUSES:
             raise _Reject(
                 "bad status",
-                f"column {column!r} holds {raw!r}; use one of {', '.join(STATUSES)}",
+                f"column {column!r} contains {raw!r}; use one of {', '.join(STATUSES)}",
             )
         return status
 
@@ -248,7 +248,7 @@ class Planner:
             hint = f" (did you mean {close!r}?)" if close else ""
             raise _Reject(
                 f"unknown {what}",
-                f"column {rule.column!r} holds {raw!r}, which lookup {rule.lookup!r} "
+                f"column {rule.column!r} contains {raw!r}, which lookup {rule.lookup!r} "
                 f"does not list{hint}",
             )
         return found
@@ -257,10 +257,12 @@ class Planner:
 def _number(text: str, where: str) -> float:
     cleaned = text.strip()
     if not _NUMBER.match(cleaned) or cleaned in ("", "+", "-", "."):
-        raise _Reject("bad monetary value", f"{where} holds {text!r}, which is not a number")
+        raise _Reject("bad monetary value", f"{where} contains {text!r}, which is not a number")
     value = float(cleaned.replace(",", ""))
     if value < 0 or not math.isfinite(value):
-        raise _Reject("bad monetary value", f"{where} holds {text!r}; values must be 0 or more")
+        raise _Reject(
+            "bad monetary value", f"{where} contains {text!r}, but values must be 0 or more"
+        )
     return value
 
 

@@ -36,7 +36,7 @@ class ImportSummary:
     interrupted: bool = False
     dry_run: bool = False
     error: str | None = None
-    """Why the run stopped early (an authorization or quota failure), if it did."""
+    """The reason the run stopped early (an authorization or quota failure), or None."""
     external_id_field: str | None = None
     seconds: float = 0.0
     report_path: Path | None = None
@@ -70,7 +70,7 @@ class ImportSummary:
         }
 
     def format(self) -> str:
-        """The plain-text summary printed at the end of a run."""
+        """Return the plain-text summary printed at the end of a run."""
         verb = "would be" if self.dry_run else "were"
         lines = [f"{self.total:,} rows read; {self.processed:,} {verb} processed:"]
         for name in OUTCOMES:

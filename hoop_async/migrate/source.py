@@ -36,7 +36,7 @@ class SourceRow:
     raw: dict[str, Any]
     """The row as read, minus `_hoop_` columns, for the rejects file."""
     error: str | None = None
-    """Why the row could not be read (a JSON Lines line that is not an object)."""
+    """The reason the row could not be read (a JSON Lines line that is not an object)."""
 
     @property
     def label(self) -> str:

@@ -166,7 +166,7 @@ def env_text(url: str, token: str, locations: list[str]) -> str:
 def write_seed_files(
     sandbox: Sandbox, args: argparse.Namespace, locations: list[str], token: str
 ) -> None:
-    """Write --seed-file and --env-file when given, and say so."""
+    """Write --seed-file and --env-file when given, and print their paths."""
     if args.seed_file is not None:
         document = seed_document(sandbox, locations)
         args.seed_file.write_text(json.dumps(document, indent=2), encoding="utf-8")
