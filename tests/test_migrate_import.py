@@ -9,6 +9,7 @@ import csv
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -380,3 +381,33 @@ def _csv_rows(handle: Any) -> list[dict[str, str]]:
 
 def _escaped(text: str) -> str:
     return re.escape(text)
+
+
+async def test_repeated_external_id_updates_the_oldest(
+    sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
+) -> None:
+    location = sandbox.location_id
+    pipeline = next(p for p in sandbox.pipelines(location) if p["name"] == "Deals")
+    contact = next(c for c in sandbox.contacts(location) if c["name"] == "Cancity")
+    made = [
+        sandbox.add_opportunity(
+            location,
+            name=f"copy {day}",
+            pipeline_id=pipeline["id"],
+            contact_id=contact["id"],
+            created_at=datetime(2024, 1, day, tzinfo=timezone.utc),
+            custom_fields=[{"key": "external_id", "field_value": "W1"}],
+        )
+        for day in (2, 1, 3)
+    ]
+    source = write_csv(tmp_path / "deals.csv", HEADER, GOOD_ROWS[:1])
+
+    summary = await run(sandbox, source, mapping)
+
+    assert dict(summary.outcomes) == {"updated": 1}
+    assert summary.repeated_ids == 1
+    assert "1 external ids are on more than one opportunity" in summary.format()
+    names = {record["id"]: record["name"] for record in sandbox.opportunities(location)}
+    assert names[made[1]["id"]] == "Cancity: GTX Basic"
+    assert names[made[0]["id"]] == "copy 2"
+    assert names[made[2]["id"]] == "copy 3"

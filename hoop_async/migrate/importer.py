@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ RETRY_PAUSE = 0.25
 VALUE_TOLERANCE = 0.005
 """Monetary values closer than this count as equal (half a cent)."""
 
+_LATEST = datetime.max.replace(tzinfo=timezone.utc)
 TRANSIENT = (ServerError, TransportError, RateLimitError)
 FATAL = (AuthenticationError, PermissionDeniedError, TokenError, QuotaExhaustedError)
 
@@ -92,6 +94,38 @@ class _Done:
     opportunity_id: str | None = None
     kind: str | None = None
     reason: str | None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class _Stored:
+    """The fields of a stored opportunity that a row is compared with.
+
+    The importer keeps one per record of the location, so it keeps these few
+    fields rather than whole models (a few hundred bytes instead of kilobytes).
+    """
+
+    id: str
+    name: str | None
+    pipeline_id: str | None
+    pipeline_stage_id: str | None
+    status: str | None
+    monetary_value: float | None
+    assigned_to: str | None
+    contact_id: str | None
+
+    @classmethod
+    def of(cls, record: Opportunity) -> _Stored:
+        status = record.status
+        return cls(
+            id=record.id,
+            name=record.name,
+            pipeline_id=record.pipeline_id,
+            pipeline_stage_id=record.pipeline_stage_id,
+            status=status.value if isinstance(status, Status) else status,
+            monetary_value=record.monetary_value,
+            assigned_to=record.assigned_to,
+            contact_id=record.contact_id,
+        )
 
 
 class _Retry(Exception):
@@ -155,13 +189,14 @@ class _ImportRun:
         self.lookups = lookups
         self.stop = stop
         self.on_progress = on_progress
-        self.existing: dict[str, Opportunity] = {}
+        self.existing: dict[str, _Stored] = {}
         self.field = CustomFieldDefinition(id="")
         self.planner: Planner | None = None
         self.fatal: HoopError | None = None
         self.done = 0
         self.rejected = 0
         self.started = time.monotonic()
+        self.repeated_ids = 0
         self.maybe_created: set[str] = set()
         """External ids whose create may have happened although no response came."""
 
@@ -204,15 +239,30 @@ class _ImportRun:
                 continue
             same_location = record.location_id in (None, self.options.location_id)
             if same_location and self._external_id_of(record) == external_id:
-                self.existing[external_id] = record
+                self.existing[external_id] = _Stored.of(record)
 
-    async def _scan(self) -> dict[str, Opportunity]:
-        found: dict[str, Opportunity] = {}
+    async def _scan(self) -> dict[str, _Stored]:
+        """Read every opportunity of the location and index them by external id.
+
+        Of several records with one external id (made by another tool, or by a
+        create retried during a search lag), rows update the oldest; the count
+        of such ids goes to the summary.
+        """
+        found: dict[str, _Stored] = {}
+        created: dict[str, datetime] = {}
+        repeated: set[str] = set()
         async for record in self.api.search_advanced(location_id=self.options.location_id):
             external_id = self._external_id_of(record)
-            if external_id is not None:
-                # Of several records with one id (made by other tools), keep the oldest.
-                found.setdefault(external_id, record)
+            if external_id is None:
+                continue
+            when = record.created_at or _LATEST
+            if external_id in found:
+                repeated.add(external_id)
+                if when >= created[external_id]:
+                    continue
+            found[external_id] = _Stored.of(record)
+            created[external_id] = when
+        self.repeated_ids = len(repeated)
         return found
 
     def _external_id_of(self, record: Opportunity) -> str | None:
@@ -241,6 +291,7 @@ class _ImportRun:
             summary.interrupted = self.stop.is_set() and self.fatal is None
             summary.error = str(self.fatal) if self.fatal else None
             summary.rejects_written = rejects.count
+            summary.repeated_ids = self.repeated_ids
             summary.seconds = time.monotonic() - self.started
             rejects.close()
             report.close(summary)
@@ -316,7 +367,7 @@ class _ImportRun:
                 # Deleted since the scan: the row becomes a new record.
                 self.existing.pop(planned.external_id, None)
                 return await self._create(planned)
-            self.existing[planned.external_id] = updated
+            self.existing[planned.external_id] = _Stored.of(updated)
         return _done(planned, IMPORTED if made_here else UPDATED, current.id)
 
     async def _create(self, planned: Planned) -> _Done:
@@ -333,7 +384,7 @@ class _ImportRun:
             assigned_to=planned.assigned_to,
             custom_fields=[{"id": self.field.id, "field_value": planned.external_id}],
         )
-        self.existing[planned.external_id] = created
+        self.existing[planned.external_id] = _Stored.of(created)
         return _done(planned, IMPORTED, created.id)
 
     def _finish(
@@ -356,7 +407,7 @@ class _ImportRun:
             self.on_progress(self.done, self.rejected, self.source.total)
 
 
-def _changes(current: Opportunity, planned: Planned) -> dict[str, Any]:
+def _changes(current: _Stored, planned: Planned) -> dict[str, Any]:
     """Return the update arguments that would make `current` match the row."""
     changes: dict[str, Any] = {}
     if current.name != planned.name:
@@ -365,7 +416,7 @@ def _changes(current: Opportunity, planned: Planned) -> dict[str, Any]:
         changes["pipeline_id"] = planned.pipeline.id
     if current.pipeline_stage_id != planned.stage.id:
         changes["pipeline_stage_id"] = planned.stage.id
-    if _status_text(current.status) != planned.status:
+    if current.status != planned.status:
         changes["status"] = planned.status
     if planned.monetary_value is not None and (
         current.monetary_value is None
@@ -375,10 +426,6 @@ def _changes(current: Opportunity, planned: Planned) -> dict[str, Any]:
     if planned.assigned_to is not None and current.assigned_to != planned.assigned_to:
         changes["assigned_to"] = planned.assigned_to
     return changes
-
-
-def _status_text(status: Status | str | None) -> str | None:
-    return status.value if isinstance(status, Status) else status
 
 
 def _done(planned: Planned, outcome: str, opportunity_id: str | None) -> _Done:

@@ -42,6 +42,8 @@ class ImportSummary:
     report_path: Path | None = None
     rejects_path: Path | None = None
     rejects_written: int = 0
+    repeated_ids: int = 0
+    """External ids that more than one opportunity of the location carries."""
 
     @property
     def processed(self) -> int:
@@ -66,6 +68,7 @@ class ImportSummary:
             "dry_run": self.dry_run,
             "error": self.error,
             "external_id_field": self.external_id_field,
+            "repeated_ids": self.repeated_ids,
             "seconds": round(self.seconds, 3),
         }
 
@@ -80,6 +83,11 @@ class ImportSummary:
                     lines.append(f"    {count:>8,}  {kind}")
         if self.not_processed:
             lines.append(f"  {'not processed':<14} {self.not_processed:>8,}")
+        if self.repeated_ids:
+            lines.append(
+                f"warning: {self.repeated_ids:,} external ids are on more than one opportunity "
+                "of the location; rows updated the oldest of each"
+            )
         if self.dry_run:
             lines.append("dry run: nothing was written to the API")
         if self.error:
