@@ -362,6 +362,13 @@ async def test_file_errors_name_the_file(
     with pytest.raises(MigrationError, match="is not UTF-8 text"):
         await run(sandbox, latin, mapping)
 
+    array = tmp_path / "deals.json"
+    array.write_text(json.dumps([dict(zip(HEADER, GOOD_ROWS[0], strict=True))]), encoding="utf-8")
+    with pytest.raises(
+        MigrationError, match="contains a JSON array; write one JSON object per line"
+    ):
+        await run(sandbox, array, mapping)
+
     source = write_csv(tmp_path / "deals.csv", HEADER, GOOD_ROWS)
     monkeypatch.delenv("CRM_PRICES", raising=False)
     for file, message in [

@@ -74,6 +74,11 @@ class Source:
             columns: dict[str, None] = {}
             count = 0
             for line in self._lines():
+                if count == 0 and line.lstrip().startswith("["):
+                    raise MigrationError(
+                        f"{self.path} contains a JSON array; write one JSON object per line "
+                        "(JSON Lines) or use CSV"
+                    )
                 count += 1
                 record = _json_object(line)
                 if record is not None:
