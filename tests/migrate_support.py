@@ -45,8 +45,8 @@ GOOD_ROWS = [
 
 
 def crm_data_dir() -> Path:
-    """The public CRM sample export, from HOOP_CRM_DATA or the shared data folder."""
-    configured = os.environ.get("HOOP_CRM_DATA")
+    """The public CRM sample export: $HOOP_CRM_DATA, $CRM_DATA or the shared data folder."""
+    configured = os.environ.get("HOOP_CRM_DATA") or os.environ.get("CRM_DATA")
     if configured:
         return Path(configured)
     return Path(__file__).resolve().parents[2] / "shared" / "data" / "crm-sales-opportunities"
@@ -54,7 +54,7 @@ def crm_data_dir() -> Path:
 
 requires_crm_data = pytest.mark.skipif(
     not (crm_data_dir() / "sales_pipeline.csv").is_file(),
-    reason="the CRM sample export is not present (set HOOP_CRM_DATA to its folder)",
+    reason="the CRM sample export is not present (set CRM_DATA to its folder)",
 )
 
 
@@ -154,11 +154,17 @@ def small_crm_files(folder: Path) -> dict[str, Path]:
 
 
 @asynccontextmanager
-async def small_crm_sandbox(folder: Path) -> AsyncIterator[Sandbox]:
+async def small_crm_sandbox(folder: Path, *, locations: int = 1) -> AsyncIterator[Sandbox]:
     """A sandbox seeded for the small CRM-like files written to `folder`."""
     async with Sandbox(config=fast_config(seed_contacts=0)) as started:
         files = small_crm_files(folder)
-        seed_for_migration(started, folder, accounts=files["accounts"], agents=files["agents"])
+        seed_for_migration(
+            started,
+            folder,
+            accounts=files["accounts"],
+            agents=files["agents"],
+            locations=locations,
+        )
         yield started
 
 

@@ -84,13 +84,16 @@ async def test_import_exit_statuses_and_summary(
     assert re.search(r"^  imported\s+4$", out, re.MULTILINE)
     assert re.search(r"^\s+1  missing contact$", out, re.MULTILINE)
     assert "1 rejected rows written to deals.rejects.csv" in out
-    assert (tmp_path / "deals.csv.report.jsonl").exists()
+    assert (tmp_path / "deals.report.jsonl").exists()
 
     write_csv(source, HEADER, GOOD_ROWS)
     status, out, _ = await hoop(*command, env=env, cwd=tmp_path)
     assert status == 0
     assert re.search(r"^  unchanged\s+4$", out, re.MULTILINE)
     assert not (tmp_path / "deals.rejects.csv").exists()
+    # Users edit rejects files, so the earlier one is kept rather than deleted.
+    assert "X1" in (tmp_path / "deals.rejects.csv.bak").read_text(encoding="utf-8")
+    assert "the earlier rejects file was moved to deals.rejects.csv.bak" in out
 
 
 async def test_import_usage_errors_exit_2_with_the_fix(
@@ -113,8 +116,19 @@ async def test_import_usage_errors_exit_2_with_the_fix(
     )
 
     status, _, err = await hoop("import", str(source), "--map", "colour=x", env=env)
-    assert status != 0
+    assert status == 2
     assert "--map 'colour=x' must be FIELD=COLUMN" in err
+
+    status, _, err = await hoop("import", str(source), "--pipeline", "Deals", env=env)
+    assert status == 2
+    assert "or --external-id COLUMN on the command line" in err
+
+    status, _, err = await hoop(
+        "import", str(source), "--pipeline", "Deals", "--external-id", "opportunity_id",
+        "--map", "contact=account", "--location", "elsewhere", env=env,
+    )  # fmt: skip
+    assert status == 2
+    assert "the token has no access to location 'elsewhere'" in err
 
     status, _, err = await hoop(
         "import", str(source), "--mapping", str(mapping_file), env={**env, "HOOP_TOKEN": ""}
@@ -276,3 +290,51 @@ async def test_sandbox_seeding_flags_serve_a_migration(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), timeout=TIMEOUT)
+
+
+async def test_dry_run_leaves_files_alone(
+    sandbox: Sandbox, env: dict[str, str], mapping_file: Path, tmp_path: Path
+) -> None:
+    rows = [*GOOD_ROWS, ["X1", "Moses Frase", "GTX Basic", "", "Won", "", "", "10"]]
+    source = write_csv(tmp_path / "deals.csv", HEADER, rows)
+    edited = tmp_path / "deals.rejects.csv"
+    edited.write_text("a rejects file the user is fixing\n", encoding="utf-8")
+
+    status, out, _ = await hoop(
+        "import", str(source), "--mapping", str(mapping_file), "--dry-run", env=env, cwd=tmp_path
+    )
+
+    assert status == 3
+    assert "5 rows in the input; 5 checked (dry run):" in out
+    assert "dry run: nothing was written to the API" in out
+    assert edited.read_text(encoding="utf-8") == "a rejects file the user is fixing\n"
+    assert not (tmp_path / "deals.report.jsonl").exists()
+    assert sandbox.opportunities(sandbox.location_id) == []
+
+
+async def test_second_ctrl_c_stops_at_once(
+    sandbox: Sandbox, env: dict[str, str], mapping_file: Path, tmp_path: Path
+) -> None:
+    rows = [
+        [f"S{i}", "Moses Frase", "GTX Basic", "Cancity", "Won", "", "", str(i)] for i in range(300)
+    ]
+    source = write_csv(tmp_path / "deals.csv", HEADER, rows)
+    # Slow creates keep requests in flight when the second Ctrl-C arrives.
+    sandbox.config.faults = [FaultRule(routes=("POST /opportunities/",), latency=2.0)]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hoop_async.cli", "import", str(source),
+        "--mapping", str(mapping_file), env={**os.environ, **env}, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    for _ in range(TIMEOUT * 20):  # poll every 50 ms, up to TIMEOUT seconds
+        if sandbox.requests["POST", "/opportunities/"] >= 1 or process.returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    await asyncio.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=TIMEOUT)
+
+    assert process.returncode == 130, err.decode()
+    assert "stopped at once: requests in flight may have been written" in err.decode()
+    assert "Traceback" not in err.decode()

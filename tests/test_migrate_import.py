@@ -5,6 +5,7 @@ faults, and search lag.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import re
@@ -27,6 +28,7 @@ from migrate_support import (
 )
 
 from hoop_async import MigrationError
+from hoop_async.migrate import ImportOptions, parse_mapping, run_import
 from hoop_async.sandbox import FaultRule, Sandbox
 
 WRITE_ROUTES = {("POST", "/opportunities/"), ("PUT", "/opportunities/{id}")}
@@ -71,7 +73,8 @@ async def test_each_row_lands_with_the_mapped_values(
                "Acme Corporation", None),
     }  # fmt: skip
     report = [json.loads(line) for line in summary.report_path.read_text().splitlines()]
-    assert [(line["row"], line["external_id"], line["outcome"]) for line in report[:-1]] == [
+    assert report[0] == {"location_id": sandbox.location_id, "source": str(source)}
+    assert [(line["row"], line["external_id"], line["outcome"]) for line in report[1:-1]] == [
         (1, "W1", "imported"),
         (2, "L1", "imported"),
         (3, "E1", "imported"),
@@ -143,7 +146,7 @@ async def test_rejects_file_imports_once_fixed_and_keeps_row_numbers(
     again = await run(sandbox, rejects, mapping)
     assert dict(again.outcomes) == {"rejected": 2}
     report = [json.loads(line) for line in again.report_path.read_text().splitlines()]
-    assert [line["row"] for line in report[:-1]] == [5, 6]
+    assert [(line["row"], line["external_id"]) for line in report[1:-1]] == [(5, "X1"), (6, "X2")]
 
     text = rejects.read_text(encoding="utf-8").replace(",,Won,", ",Betatech,Won,")
     fixed = tmp_path / "fixed.csv"
@@ -215,7 +218,7 @@ async def test_json_lines_source_and_its_rejects(sandbox: Sandbox, tmp_path: Pat
     ]
     assert rejected[0] == {
         "_hoop_line": "{not json",
-        "_hoop_row": "2",
+        "_hoop_row": 2,
         "_hoop_reason": "unreadable row: the line is not a JSON object",
     }
     assert rejected[1]["opportunity_id"] == "J9"
@@ -291,7 +294,7 @@ async def test_deleted_record_is_created_again(
     first = await run(sandbox, source, mapping)
     report = [json.loads(line) for line in first.report_path.read_text().splitlines()]
     async with client_for(sandbox, sandbox.location_id) as client:
-        await client.opportunities.delete(report[0]["opportunity_id"])
+        await client.opportunities.delete(report[1]["opportunity_id"])
 
     rerun = await run(sandbox, source, mapping)
 
@@ -418,3 +421,57 @@ async def test_repeated_external_id_updates_the_oldest(
     assert names[made[1]["id"]] == "Cancity: GTX Basic"
     assert names[made[0]["id"]] == "copy 2"
     assert names[made[2]["id"]] == "copy 3"
+
+
+async def test_first_row_keeps_its_id_even_when_rejected(
+    sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
+) -> None:
+    rows = [
+        ["D1", "Moses Frase", "GTX Basic", "", "Won", "", "", "10"],
+        ["D1", "Moses Frase", "GTX Basic", "Cancity", "Won", "", "", "20"],
+    ]
+    source = write_csv(tmp_path / "deals.csv", HEADER, rows)
+
+    summary = await run(sandbox, source, mapping)
+
+    assert dict(summary.reasons) == {"missing contact": 1, "duplicate external id": 1}
+    assert external_ids(sandbox, sandbox.location_id) == {}
+    report = [json.loads(line) for line in summary.report_path.read_text().splitlines()]
+    assert [line["external_id"] for line in report[1:-1]] == ["D1", "D1"]
+
+
+async def test_stop_before_rows_writes_nothing(
+    sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "deals.csv", HEADER, GOOD_ROWS)
+    stop = asyncio.Event()
+    stop.set()
+
+    summary = await run(sandbox, source, mapping, stop=stop)
+
+    assert summary.interrupted
+    assert summary.processed == 0
+    assert summary.not_processed == 4
+    assert writes(sandbox) == 0
+
+
+async def test_report_of_another_location_is_ignored(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "deals.csv", HEADER, GOOD_ROWS)
+    shared = tmp_path / "shared.report.jsonl"
+    async with small_crm_sandbox(tmp_path, locations=2) as sandbox:
+        locations = list(sandbox.state.locations)
+        token = sandbox.issue_token(locations)
+        for location in locations:
+            options = ImportOptions(
+                source=source,
+                mapping=parse_mapping(crm_mapping(tmp_path, tmp_path / "products.csv")),
+                location_id=location,
+                report_path=shared,
+                rejects_path=tmp_path / "rejects.csv",
+            )
+            async with client_for(sandbox, location, token) as client:
+                summary = await run_import(client, options)
+            assert dict(summary.outcomes) == {"imported": 4}
+
+        # The second run found the first run's report and fetched none of its records.
+        assert sandbox.requests["GET", "/opportunities/{id}"] == 0

@@ -1,8 +1,8 @@
 """The `hoop import`, `hoop export` and `hoop pipelines` commands.
 
-Exit statuses: 0 done, 1 an API or authorization failure, 2 bad usage (missing
-file, bad mapping, unknown pipeline, stage or field), 3 done with rejected
-rows, 130 interrupted by Ctrl-C.
+Exit statuses: 0 done, 1 an API, network or authorization failure, 2 bad usage
+(missing file, bad mapping or flag, unknown pipeline, stage, field or
+location), 3 done with rejected rows, 130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hoop_async.errors import LocationAccessError, MigrationError
 from hoop_async.migrate.config import (
     ENVIRONMENT_HELP,
     add_connection_flags,
@@ -61,7 +62,8 @@ def _add_import(commands: Any) -> None:
     parser.add_argument(
         "--mapping",
         type=Path,
-        help="JSON file mapping source columns to opportunity fields (see below)",
+        help="JSON file mapping source columns to opportunity fields (see below); without "
+        "it, give at least --external-id, --pipeline and --map contact=COLUMN",
     )
     parser.add_argument("--pipeline", help="pipeline name for every row (overrides the mapping)")
     parser.add_argument(
@@ -84,17 +86,20 @@ def _add_import(commands: Any) -> None:
     parser.add_argument(
         "--report",
         type=Path,
-        help="JSON Lines report, one line per row (default: ./<file name>.report.jsonl)",
+        help="JSON Lines report, one line per row (default: ./<file stem>.report.jsonl; "
+        "a dry run writes one only when this is given)",
     )
     parser.add_argument(
         "--rejects",
         type=Path,
-        help="file for rejected rows (default: ./<file stem>.rejects<suffix>)",
+        help="file for rejected rows (default: ./<file stem>.rejects<suffix>; an existing one "
+        "is moved to <name>.bak; a dry run writes one only when this is given)",
     )
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="check every row and report what would happen; reads the location but writes nothing",
+        help="check every row and report what would happen; reads the location and writes "
+        "nothing to it",
     )
     parser.add_argument(
         "--concurrency",
@@ -156,26 +161,38 @@ def _epilog() -> str:
     from hoop_async.migrate import mapping
 
     example = (mapping.__doc__ or "").split("\n\n")
-    return "mapping file:\n" + "\n\n".join(example[1:]) + "\n\nenvironment:\n" + ENVIRONMENT_HELP
+    return "mapping file:\n" + "\n\n".join(example[1:]) + "\n\n" + ENVIRONMENT_HELP
 
 
 async def _run_import(args: argparse.Namespace) -> int:
     location_id = location_of(args)
+    default_report = Path(f"{args.file.stem}.report.jsonl")
+    default_rejects = Path(f"{args.file.stem}.rejects{args.file.suffix}")
     options = ImportOptions(
         source=args.file,
         mapping=parse_mapping(_mapping_data(args)),
         location_id=location_id,
-        report_path=args.report or Path(f"{args.file.name}.report.jsonl"),
-        rejects_path=args.rejects or Path(f"{args.file.stem}.rejects{args.file.suffix}"),
+        report_path=args.report or (None if args.dry_run else default_report),
+        rejects_path=args.rejects or (None if args.dry_run else default_rejects),
         dry_run=args.dry_run,
         concurrency=_positive(args.concurrency, "--concurrency"),
     )
     stop = asyncio.Event()
     bar = ProgressBar(None, label="importing")
+    interrupts = _Interrupts(stop.set)
     async with open_client(args, location_id) as client:
-        with _graceful_stop(stop.set):
+        with interrupts.handled(), _location_hint(location_id):
             try:
                 summary = await run_import(client, options, stop=stop, on_progress=bar.advance)
+            except asyncio.CancelledError:
+                if interrupts.presses < 2:
+                    raise
+                print(
+                    "\nstopped at once: requests in flight may have been written. Wait a "
+                    "minute, then run the same command again to finish the import.",
+                    file=sys.stderr,
+                )
+                return EXIT_INTERRUPTED
             finally:
                 bar.close()
     print(summary.format())
@@ -200,9 +217,8 @@ def _mapping_data(args: argparse.Namespace) -> dict[str, Any]:
     for item in args.map:
         field, sep, column = item.partition("=")
         if not sep or field not in MAPPED_FIELDS or not column:
-            raise SystemExit(
-                f"hoop import: --map {item!r} must be FIELD=COLUMN with FIELD one of "
-                f"{', '.join(MAPPED_FIELDS)}"
+            raise MigrationError(
+                f"--map {item!r} must be FIELD=COLUMN with FIELD one of {', '.join(MAPPED_FIELDS)}"
             )
         data[field] = {"column": column}
     return data
@@ -224,6 +240,7 @@ async def _run_export(args: argparse.Namespace) -> int:
         page_size=_positive(args.page_size, "--page-size"),
     )
     stop = asyncio.Event()
+    interrupts = _Interrupts(stop.set)
     bar = ProgressBar(None, label="exporting", failures_label="pages")
     pages = 0
 
@@ -233,11 +250,16 @@ async def _run_export(args: argparse.Namespace) -> int:
         bar.advance(rows, pages, total)
 
     async with open_client(args, location_id) as client:
-        with _graceful_stop(stop.set):
+        with interrupts.handled(), _location_hint(location_id):
             try:
                 summary = await run_export(
                     client, options, should_stop=stop.is_set, on_progress=progress
                 )
+            except asyncio.CancelledError:
+                if interrupts.presses < 2:
+                    raise
+                print("\nstopped; run the same command with --resume to finish", file=sys.stderr)
+                return EXIT_INTERRUPTED
             finally:
                 bar.close()
     print(summary.format(options.output))
@@ -247,7 +269,8 @@ async def _run_export(args: argparse.Namespace) -> int:
 async def _run_pipelines(args: argparse.Namespace) -> int:
     location_id = location_of(args)
     async with open_client(args, location_id) as client:
-        pipelines = await client.opportunities.pipelines(location_id)
+        with _location_hint(location_id):
+            pipelines = await client.opportunities.pipelines(location_id)
     if not pipelines:
         print(f"location {location_id} has no pipelines")
         return 0
@@ -262,36 +285,52 @@ async def _run_pipelines(args: argparse.Namespace) -> int:
 
 def _positive(value: int, flag: str) -> int:
     if value < 1:
-        raise SystemExit(f"hoop: {flag} must be 1 or more, not {value}")
+        raise MigrationError(f"{flag} must be 1 or more, not {value}")
     return value
 
 
 @contextmanager
-def _graceful_stop(request_stop: Callable[[], None]) -> Iterator[None]:
-    """First Ctrl-C: finish the rows in flight and stop. Second: stop at once."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    presses = 0
+def _location_hint(location_id: str) -> Iterator[None]:
+    """Turn a 403 for the location into a usage error that names it."""
+    try:
+        yield
+    except LocationAccessError as exc:
+        raise MigrationError(
+            f"the token has no access to location {location_id!r} ({exc.message}); "
+            "check --location or HOOP_LOCATION_ID"
+        ) from None
 
-    def on_interrupt() -> None:
-        nonlocal presses
-        presses += 1
-        if presses == 1:
+
+class _Interrupts:
+    """Ctrl-C handling: the first press asks for a clean stop, the second cancels."""
+
+    def __init__(self, request_stop: Callable[[], None]) -> None:
+        self.presses = 0
+        self._request_stop = request_stop
+        self._task: asyncio.Task[Any] | None = None
+
+    def _on_interrupt(self) -> None:
+        self.presses += 1
+        if self.presses == 1:
             print(
                 "\nstopping after the requests in flight; press Ctrl-C again to stop now",
                 file=sys.stderr,
             )
-            request_stop()
-        elif task is not None:
-            task.cancel()
+            self._request_stop()
+        elif self._task is not None:
+            self._task.cancel()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-    except (NotImplementedError, RuntimeError):
-        # No signal handlers on this platform or thread: Ctrl-C stops at once.
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
+    @contextmanager
+    def handled(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        try:
+            loop.add_signal_handler(signal.SIGINT, self._on_interrupt)
+        except (NotImplementedError, RuntimeError):
+            # No signal handlers on this platform or thread: Ctrl-C stops at once.
+            yield
+            return
+        try:
+            yield
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)

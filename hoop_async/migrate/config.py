@@ -21,7 +21,7 @@ from hoop_async.errors import MigrationError
 
 __all__ = ["ENVIRONMENT_HELP", "add_connection_flags", "location_of", "open_client"]
 
-ENVIRONMENT_HELP = __doc__.split("\n\n", 1)[1] if __doc__ else ""
+ENVIRONMENT_HELP = "environment:\n" + (__doc__.split("\n\n", 1)[1] if __doc__ else "")
 
 
 def add_connection_flags(parser: argparse.ArgumentParser) -> None:

@@ -78,8 +78,8 @@ class ImportOptions:
     source: Path
     mapping: ImportMapping
     location_id: str
-    report_path: Path
-    rejects_path: Path
+    report_path: Path | None
+    rejects_path: Path | None
     dry_run: bool = False
     concurrency: int = 10
 
@@ -229,8 +229,10 @@ class _ImportRun:
         id; ids that no longer exist (deleted since) are dropped.
         """
         self.existing = await self._scan()
-        earlier = written_ids(self.options.report_path)
+        earlier = written_ids(self.options.report_path, self.options.location_id)
         for external_id, opportunity_id in earlier.items():
+            if self.stop.is_set():
+                return
             if external_id in self.existing:
                 continue
             try:
@@ -252,6 +254,9 @@ class _ImportRun:
         created: dict[str, datetime] = {}
         repeated: set[str] = set()
         async for record in self.api.search_advanced(location_id=self.options.location_id):
+            if self.stop.is_set():
+                # Nothing is written after a stop, so an index cut short is never used.
+                break
             external_id = self._external_id_of(record)
             if external_id is None:
                 continue
@@ -272,8 +277,12 @@ class _ImportRun:
         return None
 
     async def execute(self, summary: ImportSummary) -> None:
-        report = ReportWriter(self.options.report_path)
         rejects = RejectsWriter(self.options.rejects_path, self.source)
+        report = ReportWriter(
+            self.options.report_path,
+            location_id=self.options.location_id,
+            source=self.options.source,
+        )
         try:
             retry = await self._pass(self._planned(self.source.rows()), summary, report, rejects)
             for number in range(RETRY_PASSES):
@@ -291,6 +300,7 @@ class _ImportRun:
             summary.interrupted = self.stop.is_set() and self.fatal is None
             summary.error = str(self.fatal) if self.fatal else None
             summary.rejects_written = rejects.count
+            summary.rejects_backup = rejects.backup
             summary.repeated_ids = self.repeated_ids
             summary.seconds = time.monotonic() - self.started
             rejects.close()
@@ -325,7 +335,7 @@ class _ImportRun:
     async def _write(self, item: Planned | Rejection) -> tuple[str, _Done | _Retry]:
         """Write one row; the result's value is its outcome or a retry request."""
         if isinstance(item, Rejection):
-            return REJECTED, _rejected(item.row, None, item.kind, item.detail)
+            return REJECTED, _rejected(item.row, item.external_id, item.kind, item.detail)
         if self._stopping():
             return "skipped", _Retry(item, HoopError("the run was stopped"))
         try:

@@ -90,6 +90,8 @@ class LookupSpec:
                 table = self._read_json(path, location_id)
         except FileNotFoundError:
             raise MigrationError(f"lookup {self.name!r}: file {path} does not exist") from None
+        except MigrationError:
+            raise
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise MigrationError(f"lookup {self.name!r}: cannot read {path}: {exc}") from None
         return Lookup(self.name, table)

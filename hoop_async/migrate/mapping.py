@@ -161,7 +161,7 @@ def parse_mapping(data: Mapping[str, Any]) -> ImportMapping:
             f"mapping has unknown keys {', '.join(map(repr, unknown))}; "
             f"the keys are {', '.join(TOP_KEYS)}"
         )
-    external = _object(data, "external_id", required=True)
+    external = _object(data, "external_id", required=True, flag="--external-id COLUMN")
     pipeline, pipeline_column = _pipeline(data.get("pipeline"))
     name_template, name_column = _name(data.get("name"))
     stage = _object(data, "stage")
@@ -172,7 +172,9 @@ def parse_mapping(data: Mapping[str, Any]) -> ImportMapping:
     mapping = ImportMapping(
         external_id=_text(external, "column", "external_id"),
         external_id_field=_text(external, "field", "external_id", default="external_id"),
-        contact=_rule(_object(data, "contact", required=True), "contact"),
+        contact=_rule(
+            _object(data, "contact", required=True, flag="--map contact=COLUMN"), "contact"
+        ),
         pipeline=pipeline,
         pipeline_column=pipeline_column,
         name_template=name_template,
@@ -189,12 +191,15 @@ def parse_mapping(data: Mapping[str, Any]) -> ImportMapping:
     return mapping
 
 
-def _object(data: Mapping[str, Any], key: str, *, required: bool = False) -> dict[str, Any]:
+def _object(
+    data: Mapping[str, Any], key: str, *, required: bool = False, flag: str = ""
+) -> dict[str, Any]:
     value = data.get(key)
     if value is None:
         if required:
             raise MigrationError(
-                f'mapping needs "{key}", e.g. "{key}": {{"column": "<source column>"}}'
+                f'mapping needs "{key}", e.g. "{key}": {{"column": "<source column>"}} '
+                f"in the --mapping file, or {flag} on the command line"
             )
         return {}
     if not isinstance(value, dict):
@@ -237,7 +242,8 @@ def _when_empty(value: Mapping[str, Any]) -> ColumnRule | None:
 def _pipeline(value: Any) -> tuple[str | None, str | None]:
     if value is None:
         raise MigrationError(
-            'mapping needs "pipeline": a pipeline name, or {"column": "<source column>"}'
+            'mapping needs "pipeline": a pipeline name, or {"column": "<source column>"}, '
+            "in the --mapping file, or --pipeline NAME on the command line"
         )
     if isinstance(value, str) and value.strip():
         return value, None

@@ -46,6 +46,7 @@ class Rejection:
     row: SourceRow
     kind: str
     detail: str
+    external_id: str | None = None
 
     @property
     def reason(self) -> str:
@@ -99,22 +100,30 @@ class Planner:
         return pipeline
 
     def plan(self, row: SourceRow) -> Planned | Rejection:
-        """Return what `row` becomes. A rejected row does not reserve its external id."""
+        """Return what `row` becomes.
+
+        The first row with an external id reserves it even when that row is
+        rejected, so a later row with the same id never takes its place.
+        """
         if row.error is not None:
             return Rejection(row=row, kind="unreadable row", detail=row.error)
+        external_id = row.values.get(self._mapping.external_id, "").strip() or None
+        if external_id is not None:
+            first = self._seen.setdefault(external_id, row.original)
+            if first != row.original:
+                return Rejection(
+                    row=row,
+                    kind="duplicate external id",
+                    detail=f"{external_id!r} is also the external id of row {first}; "
+                    "give each row its own id",
+                    external_id=external_id,
+                )
         try:
-            planned = self._plan(row)
+            return self._plan(row)
         except _Reject as reject:
-            return Rejection(row=row, kind=reject.kind, detail=reject.detail)
-        first = self._seen.setdefault(planned.external_id, row.original)
-        if first != row.original:
             return Rejection(
-                row=row,
-                kind="duplicate external id",
-                detail=f"{planned.external_id!r} is also the external id of row {first}; "
-                "give each row its own id",
+                row=row, kind=reject.kind, detail=reject.detail, external_id=external_id
             )
-        return planned
 
     def _plan(self, row: SourceRow) -> Planned:
         mapping = self._mapping

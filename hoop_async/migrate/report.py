@@ -42,6 +42,8 @@ class ImportSummary:
     report_path: Path | None = None
     rejects_path: Path | None = None
     rejects_written: int = 0
+    rejects_backup: Path | None = None
+    """Where the rejects file of an earlier run was moved, if there was one."""
     repeated_ids: int = 0
     """External ids that more than one opportunity of the location carries."""
 
@@ -74,8 +76,8 @@ class ImportSummary:
 
     def format(self) -> str:
         """Return the plain-text summary printed at the end of a run."""
-        verb = "would be" if self.dry_run else "were"
-        lines = [f"{self.total:,} rows read; {self.processed:,} {verb} processed:"]
+        checked = "checked (dry run)" if self.dry_run else "processed"
+        lines = [f"{self.total:,} rows in the input; {self.processed:,} {checked}:"]
         for name in OUTCOMES:
             lines.append(f"  {name:<14} {self.outcomes.get(name, 0):>8,}")
             if name == REJECTED:
@@ -99,6 +101,8 @@ class ImportSummary:
                 f"{self.rejects_written:,} rejected rows written to {self.rejects_path}; "
                 "fix them and import that file"
             )
+        if self.rejects_backup is not None:
+            lines.append(f"the earlier rejects file was moved to {self.rejects_backup}")
         if self.report_path is not None:
             lines.append(f"report: {self.report_path}")
         lines.append(f"{self.seconds:.1f} s")
@@ -106,12 +110,21 @@ class ImportSummary:
 
 
 class ReportWriter:
-    """Appends row outcomes to the report file, flushing each line."""
+    """Appends row outcomes to the report file, flushing each line.
 
-    def __init__(self, path: Path) -> None:
+    The first line names the location and the input file. With `path` None
+    (a dry run without --report), nothing is written.
+    """
+
+    def __init__(self, path: Path | None, *, location_id: str, source: Path) -> None:
         self.path = path
+        self._handle: IO[str] | None = None
+        if path is None:
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle: IO[str] = path.open("w", encoding="utf-8")
+        self._handle = path.open("w", encoding="utf-8")
+        header = {"location_id": location_id, "source": str(source)}
+        self._handle.write(json.dumps(header, ensure_ascii=False) + "\n")
 
     def row(
         self,
@@ -122,6 +135,8 @@ class ReportWriter:
         opportunity_id: str | None = None,
         reason: str | None = None,
     ) -> None:
+        if self._handle is None:
+            return
         line = {
             "row": row,
             "external_id": external_id,
@@ -133,18 +148,31 @@ class ReportWriter:
         self._handle.flush()
 
     def close(self, summary: ImportSummary) -> None:
+        if self._handle is None:
+            return
         self._handle.write(json.dumps({"summary": summary.as_json()}) + "\n")
         self._handle.close()
 
 
-def written_ids(path: Path) -> dict[str, str]:
-    """Return opportunity ids by external id from an earlier report, or {} without one."""
+def written_ids(path: Path | None, location_id: str) -> dict[str, str]:
+    """Return opportunity ids by external id from an earlier report for this location.
+
+    A missing report, or one written for another location, gives {}.
+    """
     found: dict[str, str] = {}
+    if path is None:
+        return found
     try:
         handle = path.open(encoding="utf-8")
     except OSError:
         return found
     with handle:
+        try:
+            header = json.loads(handle.readline())
+        except ValueError:
+            return found
+        if not isinstance(header, dict) or header.get("location_id") != location_id:
+            return found
         for line in handle:
             try:
                 entry = json.loads(line)

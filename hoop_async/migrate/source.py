@@ -2,14 +2,16 @@
 beside them, in the same format so that `hoop import` takes it back.
 
 Rows are numbered from 1, not counting a CSV header. A rejects file adds two
-columns, `_hoop_row` (the row number in the first file) and `_hoop_reason`;
-an import ignores every column whose name starts with `_hoop_`.
+columns, `_hoop_row` (the row number in the first file) and `_hoop_reason`.
+A JSON Lines line that is not an object comes back under `_hoop_line`. An
+import ignores every column whose name starts with `_hoop_`.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -137,8 +139,10 @@ class Source:
 
 def _row(number: int, cells: dict[str, str], raw: dict[str, Any] | None = None) -> SourceRow:
     original = number
-    marked = cells.get(ROW_COLUMN, "").strip()
-    if marked.isdigit():
+    marked = (raw or cells).get(ROW_COLUMN)
+    if isinstance(marked, int) and not isinstance(marked, bool):
+        original = marked
+    elif isinstance(marked, str) and marked.strip().isdigit():
         original = int(marked)
     source = raw if raw is not None else cells
     kept = {key: value for key, value in source.items() if not key.startswith(RESERVED_PREFIX)}
@@ -166,29 +170,46 @@ def _text(value: Any) -> str:
 
 
 class RejectsWriter:
-    """Writes rejected rows as they come, in the source's format, with row and reason."""
+    """Writes rejected rows as they come, in the source's format, with row and reason.
 
-    def __init__(self, path: Path, source: Source) -> None:
+    Users edit a rejects file before importing it, so an existing one is never
+    overwritten: it is renamed to `<name>.bak` first. With `path` None (a dry
+    run), rows are only counted.
+    """
+
+    def __init__(self, path: Path | None, source: Source) -> None:
         self.path = path
         self.count = 0
+        self.backup: Path | None = None
         self._source = source
         self._handle: IO[str] | None = None
         self._writer: Any = None
+        if path is not None and path.resolve() == source.path.resolve():
+            raise MigrationError(
+                f"the rejects file {path} is the input file; pass another --rejects path"
+            )
+        if path is not None and path.exists():
+            self.backup = path.with_name(path.name + ".bak")
+            os.replace(path, self.backup)
 
     def write(self, row: SourceRow, reason: str) -> None:
         """Append one rejected row."""
+        self.count += 1
+        if self.path is None:
+            return
         if self._handle is None:
             self._open()
         assert self._handle is not None
-        marks = {ROW_COLUMN: str(row.original), REASON_COLUMN: reason}
         if self._source.kind == "csv":
+            marks = {ROW_COLUMN: str(row.original), REASON_COLUMN: reason}
             self._writer.writerow({**row.raw, **marks})
         else:
-            self._handle.write(json.dumps({**row.raw, **marks}, ensure_ascii=False) + "\n")
+            line = {**row.raw, ROW_COLUMN: row.original, REASON_COLUMN: reason}
+            self._handle.write(json.dumps(line, ensure_ascii=False) + "\n")
         self._handle.flush()
-        self.count += 1
 
     def _open(self) -> None:
+        assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = self.path.open("w", newline="", encoding="utf-8")
         if self._source.kind == "csv":
@@ -197,9 +218,7 @@ class RejectsWriter:
             self._writer.writeheader()
 
     def close(self) -> None:
-        """Close the file; a run without rejects removes the one an earlier run left."""
+        """Close the file."""
         if self._handle is not None:
             self._handle.close()
             self._handle = None
-        elif self.path.exists():
-            self.path.unlink()
