@@ -26,7 +26,9 @@ from migrate_support import (
     small_crm_sandbox,
     write_csv,
 )
+from oauth_support import install
 
+from hoop_async.auth import FileTokenStore
 from hoop_async.sandbox import FaultRule, Sandbox
 
 TIMEOUT = 60
@@ -338,3 +340,26 @@ async def test_second_ctrl_c_stops_at_once(
     assert process.returncode == 130, err.decode()
     assert "stopped at once: requests in flight may have been written" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+async def test_oauth_settings_from_the_environment(sandbox: Sandbox, tmp_path: Path) -> None:
+    token_file = tmp_path / "tokens.json"
+    await install(sandbox, FileTokenStore(token_file))
+    sandbox.state.tokens.expire_access_tokens()
+    before = sandbox.token_requests
+    env = {
+        "HOOP_TOKEN": "",
+        "HOOP_BASE_URL": sandbox.url,
+        "HOOP_LOCATION_ID": sandbox.location_id,
+        "HOOP_CLIENT_ID": sandbox.client_id,
+        "HOOP_CLIENT_SECRET": sandbox.client_secret,
+        "HOOP_TOKEN_FILE": str(token_file),
+    }
+
+    status, out, err = await hoop("pipelines", env=env)
+
+    assert status == 0, err
+    assert "Deals  (" in out
+    # The expired access token was refreshed once and the new pair saved to the file.
+    assert sandbox.token_requests == before + 1
+    assert sandbox.client_secret not in out + err
