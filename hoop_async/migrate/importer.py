@@ -19,7 +19,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -27,7 +26,6 @@ from hoop_async.bulk import BulkRun
 from hoop_async.client import HoopClient
 from hoop_async.errors import (
     AuthenticationError,
-    BadRequestError,
     DuplicateOpportunityError,
     HoopError,
     MigrationError,
@@ -39,10 +37,18 @@ from hoop_async.errors import (
     ServerError,
     TokenError,
     TransportError,
-    UnprocessableError,
 )
 from hoop_async.migrate.lookups import Lookup
 from hoop_async.migrate.mapping import ImportMapping
+from hoop_async.migrate.outcomes import (
+    Done,
+    Stored,
+    api_rejection,
+    changes_for,
+    done,
+    duplicate,
+    rejected,
+)
 from hoop_async.migrate.plan import Planned, Planner, Rejection
 from hoop_async.migrate.report import (
     IMPORTED,
@@ -63,8 +69,6 @@ RETRY_PASSES = 5
 get no retries within a request, so these passes are their retries."""
 RETRY_PAUSE = 0.25
 """Seconds before the first extra pass, doubling before each next one."""
-VALUE_TOLERANCE = 0.005
-"""Monetary values closer than this count as equal (half a cent)."""
 
 _LATEST = datetime.max.replace(tzinfo=timezone.utc)
 TRANSIENT = (ServerError, TransportError, RateLimitError)
@@ -82,50 +86,6 @@ class ImportOptions:
     rejects_path: Path | None
     dry_run: bool = False
     concurrency: int = 10
-
-
-@attrs.frozen(kw_only=True)
-class _Done:
-    """A row's final outcome."""
-
-    row: SourceRow
-    outcome: str
-    external_id: str | None = None
-    opportunity_id: str | None = None
-    kind: str | None = None
-    reason: str | None = None
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class _Stored:
-    """The fields of a stored opportunity that a row is compared with.
-
-    The importer keeps one per record of the location, so it keeps these few
-    fields rather than whole models (a few hundred bytes instead of kilobytes).
-    """
-
-    id: str
-    name: str | None
-    pipeline_id: str | None
-    pipeline_stage_id: str | None
-    status: str | None
-    monetary_value: float | None
-    assigned_to: str | None
-    contact_id: str | None
-
-    @classmethod
-    def of(cls, record: Opportunity) -> _Stored:
-        status = record.status
-        return cls(
-            id=record.id,
-            name=record.name,
-            pipeline_id=record.pipeline_id,
-            pipeline_stage_id=record.pipeline_stage_id,
-            status=status.value if isinstance(status, Status) else status,
-            monetary_value=record.monetary_value,
-            assigned_to=record.assigned_to,
-            contact_id=record.contact_id,
-        )
 
 
 class _Retry(Exception):
@@ -189,7 +149,7 @@ class _ImportRun:
         self.lookups = lookups
         self.stop = stop
         self.on_progress = on_progress
-        self.existing: dict[str, _Stored] = {}
+        self.existing: dict[str, Stored] = {}
         self.field = CustomFieldDefinition(id="")
         self.planner: Planner | None = None
         self.fatal: HoopError | None = None
@@ -241,16 +201,16 @@ class _ImportRun:
                 continue
             same_location = record.location_id in (None, self.options.location_id)
             if same_location and self._external_id_of(record) == external_id:
-                self.existing[external_id] = _Stored.of(record)
+                self.existing[external_id] = Stored.of(record)
 
-    async def _scan(self) -> dict[str, _Stored]:
+    async def _scan(self) -> dict[str, Stored]:
         """Read every opportunity of the location and index them by external id.
 
         Of several records with one external id (made by another tool, or by a
         create retried during a search lag), rows update the oldest; the count
         of such ids goes to the summary.
         """
-        found: dict[str, _Stored] = {}
+        found: dict[str, Stored] = {}
         created: dict[str, datetime] = {}
         repeated: set[str] = set()
         async for record in self.api.search_advanced(location_id=self.options.location_id):
@@ -265,7 +225,7 @@ class _ImportRun:
                 repeated.add(external_id)
                 if when >= created[external_id]:
                     continue
-            found[external_id] = _Stored.of(record)
+            found[external_id] = Stored.of(record)
             created[external_id] = when
         self.repeated_ids = len(repeated)
         return found
@@ -295,7 +255,7 @@ class _ImportRun:
                 retry = await self._pass(_aiter(items), summary, report, rejects)
             if not self._stopping():
                 for item in retry:
-                    self._finish(summary, report, rejects, _api_rejection(item.planned, item.error))
+                    self._finish(summary, report, rejects, api_rejection(item.planned, item.error))
         finally:
             summary.interrupted = self.stop.is_set() and self.fatal is None
             summary.error = str(self.fatal) if self.fatal else None
@@ -326,22 +286,22 @@ class _ImportRun:
         retry: list[_Retry] = []
         run = BulkRun(items, self._write, concurrency=self.options.concurrency)
         async for result in run:
-            if isinstance(result.value, _Done):
+            if isinstance(result.value, Done):
                 self._finish(summary, report, rejects, result.value)
             elif isinstance(result.value, _Retry):
                 retry.append(result.value)
         return retry
 
-    async def _write(self, item: Planned | Rejection) -> tuple[str, _Done | _Retry]:
+    async def _write(self, item: Planned | Rejection) -> tuple[str, Done | _Retry]:
         """Write one row; the result's value is its outcome or a retry request."""
         if isinstance(item, Rejection):
-            return REJECTED, _rejected(item.row, item.external_id, item.kind, item.detail)
+            return REJECTED, rejected(item.row, item.external_id, item.kind, item.detail)
         if self._stopping():
             return "skipped", _Retry(item, HoopError("the run was stopped"))
         try:
             return "written", await self._apply(item)
         except DuplicateOpportunityError as exc:
-            return REJECTED, _duplicate(item, exc)
+            return REJECTED, duplicate(item, exc)
         except TRANSIENT as exc:
             if isinstance(exc, OutcomeUnknownError):
                 self.maybe_created.add(item.external_id)
@@ -350,14 +310,14 @@ class _ImportRun:
             self.fatal = exc
             return "skipped", _Retry(item, exc)
         except HoopError as exc:
-            return REJECTED, _api_rejection(item, exc)
+            return REJECTED, api_rejection(item, exc)
 
-    async def _apply(self, planned: Planned) -> _Done:
+    async def _apply(self, planned: Planned) -> Done:
         current = self.existing.get(planned.external_id)
         if current is None:
             return await self._create(planned)
         if current.contact_id not in (None, planned.contact_id):
-            return _rejected(
+            return rejected(
                 planned.row,
                 planned.external_id,
                 "contact changed",
@@ -367,9 +327,9 @@ class _ImportRun:
             )
         # A create whose response was lost and which the rescan then found was made by this run.
         made_here = planned.external_id in self.maybe_created
-        changes = _changes(current, planned)
+        changes = changes_for(current, planned)
         if not changes:
-            return _done(planned, IMPORTED if made_here else UNCHANGED, current.id)
+            return done(planned, IMPORTED if made_here else UNCHANGED, current.id)
         if not self.options.dry_run:
             try:
                 updated = await self.api.update(current.id, **changes)
@@ -377,12 +337,12 @@ class _ImportRun:
                 # Deleted since the scan: the row becomes a new record.
                 self.existing.pop(planned.external_id, None)
                 return await self._create(planned)
-            self.existing[planned.external_id] = _Stored.of(updated)
-        return _done(planned, IMPORTED if made_here else UPDATED, current.id)
+            self.existing[planned.external_id] = Stored.of(updated)
+        return done(planned, IMPORTED if made_here else UPDATED, current.id)
 
-    async def _create(self, planned: Planned) -> _Done:
+    async def _create(self, planned: Planned) -> Done:
         if self.options.dry_run:
-            return _done(planned, IMPORTED, None)
+            return done(planned, IMPORTED, None)
         created = await self.api.create(
             location_id=self.options.location_id,
             name=planned.name,
@@ -394,11 +354,11 @@ class _ImportRun:
             assigned_to=planned.assigned_to,
             custom_fields=[{"id": self.field.id, "field_value": planned.external_id}],
         )
-        self.existing[planned.external_id] = _Stored.of(created)
-        return _done(planned, IMPORTED, created.id)
+        self.existing[planned.external_id] = Stored.of(created)
+        return done(planned, IMPORTED, created.id)
 
     def _finish(
-        self, summary: ImportSummary, report: ReportWriter, rejects: RejectsWriter, done: _Done
+        self, summary: ImportSummary, report: ReportWriter, rejects: RejectsWriter, done: Done
     ) -> None:
         summary.outcomes[done.outcome] += 1
         if done.outcome == REJECTED:
@@ -415,61 +375,6 @@ class _ImportRun:
         self.done += 1
         if self.on_progress is not None:
             self.on_progress(self.done, self.rejected, self.source.total)
-
-
-def _changes(current: _Stored, planned: Planned) -> dict[str, Any]:
-    """Return the update arguments that would make `current` match the row."""
-    changes: dict[str, Any] = {}
-    if current.name != planned.name:
-        changes["name"] = planned.name
-    if current.pipeline_id != planned.pipeline.id:
-        changes["pipeline_id"] = planned.pipeline.id
-    if current.pipeline_stage_id != planned.stage.id:
-        changes["pipeline_stage_id"] = planned.stage.id
-    if current.status != planned.status:
-        changes["status"] = planned.status
-    if planned.monetary_value is not None and (
-        current.monetary_value is None
-        or abs(current.monetary_value - planned.monetary_value) > VALUE_TOLERANCE
-    ):
-        changes["monetary_value"] = planned.monetary_value
-    if planned.assigned_to is not None and current.assigned_to != planned.assigned_to:
-        changes["assigned_to"] = planned.assigned_to
-    return changes
-
-
-def _done(planned: Planned, outcome: str, opportunity_id: str | None) -> _Done:
-    return _Done(
-        row=planned.row,
-        outcome=outcome,
-        external_id=planned.external_id,
-        opportunity_id=opportunity_id,
-    )
-
-
-def _rejected(row: SourceRow, external_id: str | None, kind: str, detail: str) -> _Done:
-    return _Done(
-        row=row, outcome=REJECTED, external_id=external_id, kind=kind, reason=f"{kind}: {detail}"
-    )
-
-
-def _duplicate(planned: Planned, error: DuplicateOpportunityError) -> _Done:
-    return _rejected(
-        planned.row,
-        planned.external_id,
-        "duplicate opportunity",
-        f"the location allows one opportunity per contact and contact {planned.contact_id} "
-        f"already has {error.existing_id}; allow duplicate opportunities in the location's "
-        "settings, or map the row to another contact",
-    )
-
-
-def _api_rejection(planned: Planned, error: HoopError) -> _Done:
-    if isinstance(error, (BadRequestError, UnprocessableError)):
-        kind = "rejected by the API"
-    else:
-        kind = "API failure"
-    return _rejected(planned.row, planned.external_id, kind, str(error))
 
 
 async def _aiter(items: Iterable[Planned]) -> AsyncIterator[Planned]:
