@@ -1,7 +1,8 @@
-"""The public CRM sample export (8,800 deals) migrated into the sandbox: every
-row accounted for, reruns that create nothing, rejects that import once fixed,
-an export that round-trips into an empty location, and an interrupted import
-that a rerun finishes without duplicates.
+"""The public CRM sample export (8,800 deals) migrated into the sandbox.
+
+The tests account for every row, rerun without creating anything, import the
+fixed rejects, round-trip an export into an empty location, and finish an
+interrupted import without duplicates.
 
 The export is read where it lies and never copied; these tests skip when it is
 absent (set HOOP_CRM_DATA to its folder).

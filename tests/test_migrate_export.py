@@ -117,7 +117,7 @@ async def test_interrupted_export_resumes_without_gaps_or_repeats(
     assert again.pages == 0
 
 
-async def test_export_refuses_to_clobber_or_resume_the_wrong_file(
+async def test_export_protects_existing_output(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     output = tmp_path / "deals.csv"

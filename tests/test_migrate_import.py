@@ -84,7 +84,7 @@ async def test_each_row_lands_with_the_mapped_values(
     assert not summary.rejects_path.exists()
 
 
-async def test_bad_rows_are_rejected_with_reasons_and_the_rest_imported(
+async def test_bad_rows_rejected_with_reasons(
     sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
 ) -> None:
     rows = [
@@ -134,7 +134,7 @@ async def test_bad_rows_are_rejected_with_reasons_and_the_rest_imported(
     assert sorted(external_ids(sandbox, sandbox.location_id)) == ["E1", "L1", "P1", "W1", "X7"]
 
 
-async def test_rejects_file_imports_once_fixed_and_keeps_row_numbers(
+async def test_fixed_rejects_file_imports(
     sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
 ) -> None:
     rows = [*GOOD_ROWS, ["X1", "Moses Frase", "GTX Basic", "", "Won", "", "", "10"]]
@@ -231,7 +231,7 @@ async def test_json_lines_source_and_its_rejects(sandbox: Sandbox, tmp_path: Pat
     assert comparable(sandbox, sandbox.location_id)["J9"][1] == 12.5
 
 
-async def test_location_without_duplicates_rejects_a_second_deal_per_contact(
+async def test_no_duplicates_setting_rejects_second_deal(
     sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
 ) -> None:
     sandbox.set_location_setting(sandbox.location_id, allow_duplicate_opportunity=False)
@@ -302,7 +302,7 @@ async def test_deleted_record_is_created_again(
     assert set(external_ids(sandbox, sandbox.location_id).values()) == {1}
 
 
-async def test_lost_authorization_stops_the_run_and_keeps_the_report(
+async def test_lost_authorization_stops_run(
     sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
 ) -> None:
     source = write_csv(tmp_path / "deals.csv", HEADER, GOOD_ROWS)
