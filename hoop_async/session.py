@@ -19,11 +19,10 @@ from typing import Any
 
 import aiohttp
 import attrs
-import backoff
 
 from hoop_async._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONNECTION_LIMIT, USER_AGENT
 from hoop_async._http import decode_body, parse_retry_after, transport_error
-from hoop_async.auth import Credentials
+from hoop_async.auth.credentials import Credentials
 from hoop_async.errors import (
     AuthenticationError,
     ClientClosedError,
@@ -207,6 +206,8 @@ class Session:
         self, call: _Call, first_error: HoopError, started: float, deadline: float
     ) -> Any:
         """Run attempts 2 to max_tries with the backoff library, after the first delay."""
+        import backoff  # imported on the first retry, so that importing hoop_async skips it
+
         attempts = 1
         delays = _retry_delays(call.retry)
         first_delay = backoff.full_jitter(next(delays))
@@ -391,6 +392,8 @@ class Session:
 
 def _retry_delays(policy: RetryPolicy) -> Iterator[float]:
     """Yield exponential delays from `policy` (before jitter); zeros under `no_waits()`."""
+    import backoff
+
     steps = backoff.expo(base=2, factor=policy.base_delay, max_value=policy.max_delay)
     next(steps)  # backoff's wait generators yield None first, for their send() protocol
     for delay in steps:
