@@ -8,7 +8,7 @@ lost-reason lookups want `locationId`, and every JSON body is camelCase.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -117,8 +117,10 @@ class Opportunities:
             self._workflows_instance = Workflows(self)
         return self._workflows_instance
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        return await self._session.request(method, path, options=self._options, **kwargs)
+    def _request(self, method: str, path: str, **kwargs: Any) -> Awaitable[Any]:
+        # A plain function returning the session's coroutine, so no frame of its
+        # own stays on the await chain while the request runs.
+        return self._session.request(method, path, options=self._options, **kwargs)
 
     # -- single records -------------------------------------------------------
 
