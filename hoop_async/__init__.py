@@ -1,23 +1,11 @@
 """hoop_async: an async SDK for the HoopAI / HighLevel Opportunities API v2."""
 
+from typing import TYPE_CHECKING
+
+from hoop_async._lazy import lazy_attributes
 from hoop_async._sentinel import NOT_GIVEN, NotGiven
 from hoop_async._version import __version__
-from hoop_async.auth import (
-    Credentials,
-    FileTokenStore,
-    InvalidGrantError,
-    MemoryTokenStore,
-    OAuthCredentials,
-    StaticToken,
-    TokenEndpointError,
-    TokenRetryPolicy,
-    TokenSet,
-    TokenStore,
-    TokenStoreError,
-    authorization_url,
-    exchange_code,
-)
-from hoop_async.bulk import BulkReport, BulkResult, BulkRun, Progress
+from hoop_async.auth.credentials import Credentials, StaticToken
 from hoop_async.client import HoopClient
 from hoop_async.errors import (
     APIError,
@@ -61,19 +49,67 @@ from hoop_async.models import (
     Status,
     UpsertResult,
 )
-from hoop_async.pagination import (
-    GetSearchCursor,
-    Page,
-    PageIterator,
-    PageStream,
-    PaginationError,
-    PostSearchCursor,
-    RecordStream,
-)
 from hoop_async.ratelimit import Limiter, RateLimit
-from hoop_async.resources._workflows import FollowersChange
 from hoop_async.retry import RetryPolicy
 from hoop_async.session import RequestStats
+
+if TYPE_CHECKING:
+    from hoop_async.auth import (
+        FileTokenStore,
+        InvalidGrantError,
+        MemoryTokenStore,
+        OAuthCredentials,
+        TokenEndpointError,
+        TokenRetryPolicy,
+        TokenSet,
+        TokenStore,
+        TokenStoreError,
+        authorization_url,
+        exchange_code,
+    )
+    from hoop_async.bulk import BulkReport, BulkResult, BulkRun, Progress
+    from hoop_async.pagination import (
+        GetSearchCursor,
+        Page,
+        PageIterator,
+        PageStream,
+        PaginationError,
+        PostSearchCursor,
+        RecordStream,
+    )
+    from hoop_async.resources._workflows import FollowersChange
+else:
+    # OAuth, the token stores, the bulk runner and the search iterators load on
+    # first use, so a program that needs none of them does not pay for them.
+    __getattr__, __dir__ = lazy_attributes(
+        __name__,
+        {
+            "hoop_async.auth": (
+                "FileTokenStore",
+                "InvalidGrantError",
+                "MemoryTokenStore",
+                "OAuthCredentials",
+                "TokenEndpointError",
+                "TokenRetryPolicy",
+                "TokenSet",
+                "TokenStore",
+                "TokenStoreError",
+                "authorization_url",
+                "exchange_code",
+            ),
+            "hoop_async.bulk": ("BulkReport", "BulkResult", "BulkRun", "Progress"),
+            "hoop_async.pagination": (
+                "GetSearchCursor",
+                "Page",
+                "PageIterator",
+                "PageStream",
+                "PaginationError",
+                "PostSearchCursor",
+                "RecordStream",
+            ),
+            "hoop_async.resources._workflows": ("FollowersChange",),
+        },
+    )
 
 __all__ = [
     "NOT_GIVEN",

@@ -13,7 +13,7 @@ from hoop_async._constants import (
     DEFAULT_TIMEOUT,
     DEFAULT_VERSION,
 )
-from hoop_async.auth import Credentials, StaticToken
+from hoop_async.auth.credentials import Credentials, StaticToken
 from hoop_async.errors import InvalidRequestError
 from hoop_async.hooks import Hooks
 from hoop_async.ratelimit import Limiter, RateLimit

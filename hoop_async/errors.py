@@ -27,7 +27,6 @@ HoopError
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,6 +92,8 @@ class NameNotFoundError(HoopError, KeyError):
     """
 
     def __init__(self, kind: str, name: str, available: list[str]) -> None:
+        import difflib  # only this error needs it, and it costs import time
+
         self.kind = kind
         self.name = name
         self.available = available

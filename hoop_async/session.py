@@ -15,15 +15,15 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Generator, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import aiohttp
 import attrs
-import backoff
 
 from hoop_async._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONNECTION_LIMIT, USER_AGENT
 from hoop_async._http import decode_body, parse_retry_after, transport_error
-from hoop_async.auth import Credentials
+from hoop_async.auth.credentials import Credentials, fixed_token
 from hoop_async.errors import (
     AuthenticationError,
     ClientClosedError,
@@ -58,6 +58,9 @@ logger = logging.getLogger("hoop_async")
 
 Params = Mapping[str, str]
 
+# Sent with every request that has a JSON body. Read-only because every call shares it.
+_JSON_HEADERS: Mapping[str, str] = MappingProxyType({"Content-Type": "application/json"})
+
 
 @attrs.define
 class RequestStats:
@@ -78,19 +81,45 @@ class CallOptions:
     retry: RetryPolicy | None = None
 
 
-@attrs.frozen(kw_only=True)
 class _Call:
-    """One logical API call, which may take several HTTP exchanges."""
+    """One logical API call, which may take several HTTP exchanges.
 
-    method: str
-    path: str
-    params: Params | None
-    data: str | None
-    resource: str
-    location_id: str | None
-    idempotent: bool
-    timeout: aiohttp.ClientTimeout
-    retry: RetryPolicy
+    A plain slotted class rather than an attrs one, because it is built for
+    every call and direct attribute stores cost less than a frozen class's.
+    """
+
+    __slots__ = (
+        "data",
+        "idempotent",
+        "location_id",
+        "method",
+        "params",
+        "path",
+        "resource",
+        "retry",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        data: str | None,
+        location_id: str | None,
+        idempotent: bool,
+        timeout: aiohttp.ClientTimeout,
+        retry: RetryPolicy,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.params = params
+        self.data = data
+        self.resource = location_id or ""
+        self.location_id = location_id
+        self.idempotent = idempotent
+        self.timeout = timeout
+        self.retry = retry
 
 
 class Session:
@@ -119,6 +148,9 @@ class Session:
             self.limiter = RateLimiter(rate_limit, hooks=self.hooks)
         self.stats = RequestStats()
         self.credentials = credentials
+        # A fixed token goes into the aiohttp session's default headers once, and its
+        # requests skip the credentials, because a StaticToken neither changes nor renews.
+        self._fixed_token = fixed_token(credentials)
         self._connection_limit = connection_limit
         self._http: aiohttp.ClientSession | None = None
         self._closed = False
@@ -173,26 +205,17 @@ class Session:
         """
         self.open()
         call = _Call(
-            method=method,
-            path=path,
-            params=params,
-            data=None if json_body is None else json.dumps(json_body, separators=(",", ":")),
-            resource=location_id or "",
-            location_id=location_id,
-            idempotent=idempotent,
-            timeout=(options and options.timeout) or self.timeout,
-            retry=(options and options.retry) or self.retry,
+            method,
+            path,
+            params,
+            None if json_body is None else json.dumps(json_body, separators=(",", ":")),
+            location_id,
+            idempotent,
+            (options and options.timeout) or self.timeout,
+            (options and options.retry) or self.retry,
         )
-        return await self._with_retries(call)
-
-    # -- retries --------------------------------------------------------------
-
-    async def _with_retries(self, call: _Call) -> Any:
-        """Send the call; on a retryable failure, retry with backoff and full jitter.
-
-        The first attempt runs without the retry machinery, which costs more
-        than the rest of a request's client-side work when nothing fails.
-        """
+        # The first attempt runs without the retry machinery, which costs more
+        # than the rest of a request's client-side work when nothing fails.
         started = time.monotonic()
         deadline = started + call.retry.max_time
         try:
@@ -203,10 +226,14 @@ class Session:
             first_error = error
         return await self._retry(call, first_error, started, deadline)
 
+    # -- retries --------------------------------------------------------------
+
     async def _retry(
         self, call: _Call, first_error: HoopError, started: float, deadline: float
     ) -> Any:
         """Run attempts 2 to max_tries with the backoff library, after the first delay."""
+        import backoff  # imported on the first retry, so that importing hoop_async skips it
+
         attempts = 1
         delays = _retry_delays(call.retry)
         first_delay = backoff.full_jitter(next(delays))
@@ -243,10 +270,19 @@ class Session:
             raise
 
     async def _through_rate_limits(self, call: _Call, attempt: int, deadline: float) -> Any:
-        """Send the call, waiting out 429s (which do not count as tries) until the deadline."""
+        """Send the call within the rate budget, waiting out 429s until the deadline.
+
+        Waits after a 429 do not count as tries.
+        """
         while True:
             try:
-                return await self._limited(call, attempt)
+                if self.limiter is None:
+                    return await self._authorized(call, attempt)
+                await self.limiter.acquire(call.resource)
+                try:
+                    return await self._authorized(call, attempt)
+                finally:
+                    self.limiter.settle(call.resource)
             except RateLimitError as error:
                 delay = self._rate_limit_delay(call, error)
                 if time.monotonic() + delay > deadline:
@@ -254,16 +290,6 @@ class Session:
                 self._note_retry(call, attempt, "429 Too Many Requests", delay)
                 if self.limiter is None:
                     await sleep(delay)
-
-    async def _limited(self, call: _Call, attempt: int) -> Any:
-        """Take a slot of the resource's budget, then send."""
-        if self.limiter is None:
-            return await self._authorized(call, attempt)
-        await self.limiter.acquire(call.resource)
-        try:
-            return await self._authorized(call, attempt)
-        finally:
-            self.limiter.settle(call.resource)
 
     def _rate_limit_delay(self, call: _Call, error: RateLimitError) -> float:
         """Seconds to wait after a 429: Retry-After, else the rate-limit window."""
@@ -293,31 +319,48 @@ class Session:
 
     async def _authorized(self, call: _Call, attempt: int) -> Any:
         """Send with the credentials' token; after an invalid-token 401, renew it, resend once."""
+        if self._fixed_token is not None:
+            return await self._exchange(call, attempt, None if call.data is None else _JSON_HEADERS)
         token = await self.credentials.access_token(call.location_id)
         try:
-            return await self._exchange(call, attempt, token)
+            return await self._exchange(call, attempt, _token_headers(call, token))
         except AuthenticationError:
             if not await self.credentials.token_rejected(call.location_id, token):
                 raise
         token = await self.credentials.access_token(call.location_id)
-        return await self._exchange(call, attempt, token)
+        return await self._exchange(call, attempt, _token_headers(call, token))
 
     # -- one exchange ---------------------------------------------------------
 
-    async def _exchange(self, call: _Call, attempt: int, token: str) -> Any:
-        """Send the request once; return the body of a 2xx or raise the mapped error."""
-        headers = {"Authorization": f"Bearer {token}"}
-        if call.data is not None:
-            headers["Content-Type"] = "application/json"
+    async def _exchange(self, call: _Call, attempt: int, headers: Mapping[str, str] | None) -> Any:
+        """Send the request once; return the body of a 2xx or raise the mapped error.
 
+        `headers` are sent on top of the session's default headers. aiohttp's
+        failures become TransportError.
+        """
+        http = self._http if self._http is not None else self.open()
+        self.stats.requests += 1
         started = time.perf_counter()
         try:
-            status, body, response_headers = await self._send(call, headers)
-        except TransportError as error:
+            async with http.request(
+                call.method,
+                self.base_url + call.path,
+                params=call.params,
+                data=call.data,
+                headers=headers,
+                timeout=call.timeout,
+            ) as response:
+                body = decode_body(await response.read())
+                status = response.status
+                response_headers = response.headers
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            self.stats.transport_errors += 1
+            failure = transport_error(call.method, call.path, error, call.timeout)
             self._finish(call, attempt, None, time.perf_counter() - started, None)
-            if not call.idempotent and error.maybe_sent:
-                raise _unknown_outcome(error) from error
-            raise
+            if not call.idempotent and failure.maybe_sent:
+                failure.__cause__ = error
+                raise _unknown_outcome(failure) from failure
+            raise failure from error
         self._finish(call, attempt, status, time.perf_counter() - started, body)
         if self.limiter is not None:
             self.limiter.observe(call.resource, response_headers)
@@ -333,35 +376,18 @@ class Session:
             headers=response_headers,
         )
 
-    async def _send(
-        self, call: _Call, headers: dict[str, str]
-    ) -> tuple[int, Any, Mapping[str, str]]:
-        """Perform the HTTP exchange, mapping aiohttp's failures to TransportError."""
-        http = self.open()
-        self.stats.requests += 1
-        try:
-            async with http.request(
-                call.method,
-                self.base_url + call.path,
-                params=call.params,
-                data=call.data,
-                headers=headers,
-                timeout=call.timeout,
-            ) as response:
-                raw = await response.read()
-                return response.status, decode_body(raw), response.headers
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            self.stats.transport_errors += 1
-            raise transport_error(call.method, call.path, error, call.timeout) from error
-
     def _finish(
         self, call: _Call, attempt: int, status: int | None, elapsed: float, body: Any
     ) -> None:
-        trace_id = body.get("traceId") if isinstance(body, dict) else None
         if status is not None:
             self.stats.statuses[status] += 1
         self.stats.seconds += elapsed
-        if logger.isEnabledFor(logging.DEBUG):
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if not debug and not self.hooks.request_finished:
+            return
+
+        trace_id = body.get("traceId") if isinstance(body, dict) else None
+        if debug:
             logger.debug(
                 "%s %s -> %s in %.1f ms (traceId %s)",
                 call.method,
@@ -382,15 +408,27 @@ class Session:
             self.hooks.emit(self.hooks.request_finished, event)
 
     def _default_headers(self) -> dict[str, str]:
-        return {
+        headers = {
             "Version": self.version,
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
+        if self._fixed_token is not None:
+            headers["Authorization"] = f"Bearer {self._fixed_token}"
+        return headers
+
+
+def _token_headers(call: _Call, token: str) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if call.data is not None:
+        headers.update(_JSON_HEADERS)
+    return headers
 
 
 def _retry_delays(policy: RetryPolicy) -> Iterator[float]:
     """Yield exponential delays from `policy` (before jitter); zeros under `no_waits()`."""
+    import backoff
+
     steps = backoff.expo(base=2, factor=policy.base_delay, max_value=policy.max_delay)
     next(steps)  # backoff's wait generators yield None first, for their send() protocol
     for delay in steps:

@@ -18,6 +18,7 @@ from hoop_async import (
     HoopClient,
     InvalidRequestError,
     RequestTimeoutError,
+    StaticToken,
     TransportError,
     __version__,
 )
@@ -42,6 +43,40 @@ async def test_version_is_configurable(recorder: Recorder) -> None:
         recorder.respond(200, OPPORTUNITY)
         await client.opportunities.get("OPP1")
     assert recorder.requests[0].headers["Version"] == "2023-02-21"
+
+
+async def test_fixed_token_json_body_headers(
+    recorder: Recorder, recorded_client: HoopClient
+) -> None:
+    recorder.respond(200, OPPORTUNITY)
+    await recorded_client.opportunities.update("OPP1", name="Renamed")
+    headers = recorder.requests[0].headers
+    assert headers["Authorization"] == "Bearer secret-token-123"
+    assert headers["Content-Type"] == "application/json"
+    assert recorder.requests[0].body == {"name": "Renamed"}
+
+
+async def test_static_token_subclass_asked_per_request(recorder: Recorder) -> None:
+    class CountingToken(StaticToken):
+        """A StaticToken subclass that hands out a new token on every request."""
+
+        def __init__(self) -> None:
+            super().__init__("unused")
+            self.calls = 0
+
+        async def access_token(self, location_id: str | None) -> str:
+            self.calls += 1
+            return f"token-{self.calls}"
+
+    credentials = CountingToken()
+    async with HoopClient(credentials=credentials, base_url=recorder.url) as client:
+        recorder.respond(200, OPPORTUNITY)
+        recorder.respond(200, OPPORTUNITY)
+        await client.opportunities.get("OPP1")
+        await client.opportunities.get("OPP1")
+    assert credentials.calls == 2
+    assert recorder.requests[0].headers["Authorization"] == "Bearer token-1"
+    assert recorder.requests[1].headers["Authorization"] == "Bearer token-2"
 
 
 async def test_session_created_on_enter_not_construction(recorder: Recorder) -> None:

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from hoop_async.errors import InvalidRequestError
 
-__all__ = ["Credentials", "StaticToken"]
+__all__ = ["Credentials", "StaticToken", "fixed_token"]
 
 
 @runtime_checkable
@@ -53,3 +53,11 @@ class StaticToken:
 
     def __repr__(self) -> str:
         return "StaticToken(<redacted>)"
+
+
+def fixed_token(credentials: Credentials) -> str | None:
+    """Return the token of a StaticToken, or None for credentials whose token can change.
+
+    Only StaticToken itself counts, because a subclass may override access_token.
+    """
+    return credentials._token if type(credentials) is StaticToken else None

@@ -8,9 +8,9 @@ lost-reason lookups want `locationId`, and every JSON body is camelCase.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 import attrs
@@ -21,7 +21,6 @@ from hoop_async._constants import (
     POST_SEARCH_MAX_LIMIT,
 )
 from hoop_async._sentinel import NOT_GIVEN, NotGivenOr
-from hoop_async.bulk import BulkRun, Progress
 from hoop_async.errors import InvalidRequestError
 from hoop_async.models import (
     CustomFieldDefinition,
@@ -35,7 +34,6 @@ from hoop_async.models import (
     UpsertResult,
     from_wire,
 )
-from hoop_async.pagination import GetSearchCursor, PostSearchCursor
 from hoop_async.resources._catalog import Catalog
 from hoop_async.resources._checks import (
     check_custom_fields,
@@ -46,12 +44,16 @@ from hoop_async.resources._checks import (
     check_text,
     check_user_ids,
 )
-from hoop_async.resources._search import GetSearch, PostSearch, get_search, post_search
 from hoop_async.resources._wire import field_or_empty, list_field, query_value
-from hoop_async.resources._workflows import FollowersChange, Workflows
 from hoop_async.session import CallOptions, Session, client_timeout
 
-__all__ = ["GetSearch", "Opportunities", "PostSearch"]
+if TYPE_CHECKING:
+    from hoop_async.bulk import BulkRun, Progress
+    from hoop_async.pagination import GetSearchCursor, PostSearchCursor
+    from hoop_async.resources._search import GetSearch, PostSearch
+    from hoop_async.resources._workflows import FollowersChange, Workflows
+
+__all__ = ["Opportunities"]
 
 CustomFields = Iterable[CustomFieldValue | Mapping[str, Any]]
 StatusArg = Status | Literal["open", "won", "lost", "abandoned"]
@@ -74,7 +76,7 @@ class Opportunities:
         self._options = options
         self.catalog = catalog or Catalog(self.pipelines, self.lost_reasons)
         """Pipelines, stages and lost reasons by name, cached per location."""
-        self._workflows = Workflows(self)
+        self._workflows_instance: Workflows | None = None
 
     def with_options(
         self,
@@ -107,8 +109,19 @@ class Opportunities:
             catalog=self.catalog,
         )
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        return await self._session.request(method, path, options=self._options, **kwargs)
+    @property
+    def _workflows(self) -> Workflows:
+        # Imported on first use, because single calls never use the bulk runner.
+        if self._workflows_instance is None:
+            from hoop_async.resources._workflows import Workflows
+
+            self._workflows_instance = Workflows(self)
+        return self._workflows_instance
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Awaitable[Any]:
+        # A plain function returning the session's coroutine, so no frame of its
+        # own stays on the await chain while the request runs.
+        return self._session.request(method, path, options=self._options, **kwargs)
 
     # -- single records -------------------------------------------------------
 
@@ -396,6 +409,9 @@ class Opportunities:
         requested ahead while the caller works (0: none). Arguments are checked
         here, before the first page is requested.
         """
+        # The search iterators load on the first search, because single calls never use them.
+        from hoop_async.resources._search import get_search
+
         filters: dict[str, Any] = {
             "location_id": self._location(location_id),
             "q": q,
@@ -443,6 +459,8 @@ class Opportunities:
         10,000-record window. A `sort` on a field other than date_added makes
         the iterator remember every id it yields (about 110 bytes per record).
         """
+        from hoop_async.resources._search import post_search
+
         body: dict[str, Any] = {"locationId": self._location(location_id)}
         if query is not None:
             body["query"] = query
