@@ -160,6 +160,45 @@ def test_custom_budget_stays_below_server() -> None:
     assert rate.budget("LOC").limit == 30
 
 
+def test_own_sends_in_flight_not_foreign() -> None:
+    clock = FakeClock()
+    rate = limiter(clock, max_requests=10, interval=1.0)
+    budget = rate.budget("LOC")
+    budget.take(clock())  # the request whose response comes back below
+    for _ in range(4):  # sent while it is in flight, also counted by the server
+        clock.now += 0.1
+        budget.take(clock())
+    clock.now += 0.8
+    # The server counted all five; the answer arrives 1.2 s after the first left.
+    rate.observe("LOC", {"X-RateLimit-Max": "10", "X-RateLimit-Remaining": "5"})
+    assert len(budget.sent) == 5
+    assert budget.window_delay(clock()) == 0
+
+
+def test_finish_keeps_oldest_send_in_flight() -> None:
+    clock = FakeClock()
+    budget = limiter(clock, max_requests=10, interval=1.0).budget("LOC")
+    for _ in range(3):
+        budget.take(clock())
+        clock.now += 0.1
+    budget.finish()
+    assert [sent - 1000.0 for sent in budget.in_flight] == pytest.approx([0.0, 0.1])
+
+
+def test_old_sends_kept_while_in_flight() -> None:
+    clock = FakeClock()
+    budget = limiter(clock, max_requests=10, interval=1.0).budget("LOC")
+    budget.take(clock())
+    clock.now += 1.5
+    assert budget.window_delay(clock()) == 0
+    # The first request is still in flight, so its send stays in the log for its
+    # response's comparison, but it no longer counts against the window.
+    assert len(budget.sent) == 1
+    budget.finish()
+    assert budget.window_delay(clock()) == 0
+    assert len(budget.sent) == 0
+
+
 def test_foreign_requests_fill_window() -> None:
     clock = FakeClock()
     rate = limiter(clock, max_requests=10, interval=1.0)
