@@ -62,10 +62,13 @@ def _add_import(commands: Any) -> None:
     parser.add_argument(
         "--mapping",
         type=Path,
+        metavar="FILE",
         help="JSON file mapping source columns to opportunity fields (see below); without "
         "it, give at least --external-id, --pipeline and --map contact=COLUMN",
     )
-    parser.add_argument("--pipeline", help="pipeline name for every row (overrides the mapping)")
+    parser.add_argument(
+        "--pipeline", metavar="NAME", help="pipeline name for every row (overrides the mapping)"
+    )
     parser.add_argument(
         "--external-id", metavar="COLUMN", help="column that contains each row's id"
     )
@@ -86,12 +89,14 @@ def _add_import(commands: Any) -> None:
     parser.add_argument(
         "--report",
         type=Path,
+        metavar="PATH",
         help="JSON Lines report, one line per row (default: ./<file stem>.report.jsonl; "
         "a dry run writes one only when this is given)",
     )
     parser.add_argument(
         "--rejects",
         type=Path,
+        metavar="PATH",
         help="file for rejected rows (default: ./<file stem>.rejects<suffix>; an existing one "
         "is moved to <name>.bak; a dry run writes one only when this is given)",
     )
@@ -104,6 +109,7 @@ def _add_import(commands: Any) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
+        metavar="N",
         default=10,
         help="requests in flight at once (default 10; the rate limit still applies)",
     )
@@ -125,17 +131,26 @@ def _add_export(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="file to write (.csv or .jsonl)"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="file to write (.csv or .jsonl)",
     )
     parser.add_argument(
         "--format", choices=("csv", "jsonl"), help="output format (default: from the suffix)"
     )
-    parser.add_argument("--pipeline", help="only this pipeline (name or id)")
+    parser.add_argument("--pipeline", metavar="NAME", help="only this pipeline (name or id)")
     parser.add_argument(
         "--status", choices=("open", "won", "lost", "abandoned", "all"), help="only this status"
     )
     parser.add_argument(
-        "--page-size", type=int, default=100, help="records per request, 1 to 100 (default 100)"
+        "--page-size",
+        type=int,
+        default=100,
+        metavar="N",
+        help="records per request, 1 to 100 (default 100)",
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue an interrupted export of --output"
@@ -161,7 +176,9 @@ def _epilog() -> str:
     from hoop_async.migrate import mapping
 
     example = (mapping.__doc__ or "").split("\n\n")
-    return "mapping file:\n" + "\n\n".join(example[1:]) + "\n\n" + ENVIRONMENT_HELP
+    reference = "The full reference is docs/migration.md in the project's repository."
+    mapping_help = "\n\n".join(example[1:])
+    return f"mapping file:\n{mapping_help}\n{reference}\n\n{ENVIRONMENT_HELP}"
 
 
 async def _run_import(args: argparse.Namespace) -> int:

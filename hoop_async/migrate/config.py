@@ -28,10 +28,12 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
     """Add --base-url and --location to a command."""
     parser.add_argument(
         "--base-url",
+        metavar="URL",
         help=f"API root URL (default: $HOOP_BASE_URL, else {DEFAULT_BASE_URL})",
     )
     parser.add_argument(
         "--location",
+        metavar="ID",
         help="location (sub-account) id (default: $HOOP_LOCATION_ID)",
     )
 

@@ -4,7 +4,7 @@ A mapping is a JSON object, usually kept in a file and given to
 `hoop import --mapping`. Every key is optional except where noted:
 
     {
-      "pipeline": "Deals",                            # or {"column": "pipeline"}
+      "pipeline": "Deals",                            # required; or {"column": ...}
       "external_id": {"column": "opportunity_id",     # required
                       "field": "external_id"},        # custom field key or id
       "name": {"template": "{account}: {product}"},   # or {"column": "name"}
