@@ -15,7 +15,7 @@ from hoop_async._constants import DEFAULT_VERSION
 from hoop_async._version import __version__
 from hoop_async.client import HoopClient
 from hoop_async.demo import format_summary, run_demo
-from hoop_async.errors import HoopError, MigrationError
+from hoop_async.errors import AuthenticationError, HoopError, MigrationError
 from hoop_async.migrate.commands import add_commands
 from hoop_async.sandbox.seed_cli import add_seed_flags
 
@@ -40,6 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigrationError as exc:
         print(f"hoop: {exc}", file=sys.stderr)
         return 2
+    except AuthenticationError as exc:
+        print(
+            f"hoop: {exc}\nhoop: check HOOP_TOKEN; a sandbox issues a new token each time it "
+            "starts, so load the env file it wrote again",
+            file=sys.stderr,
+        )
+        return 1
     except HoopError as exc:
         print(f"hoop: {exc}", file=sys.stderr)
         return 1

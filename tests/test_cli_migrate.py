@@ -88,14 +88,24 @@ async def test_import_exit_statuses_and_summary(
     assert "1 rejected rows written to deals.rejects.csv" in out
     assert (tmp_path / "deals.report.jsonl").exists()
 
+    # The user fixes the rejects file, then reruns the first import twice before using it.
+    rejects = tmp_path / "deals.rejects.csv"
+    edited = rejects.read_text(encoding="utf-8").replace(",,Won,", ",Cancity,Won,")
+    rejects.write_text(edited, encoding="utf-8")
+    for _ in range(2):
+        status, _, _ = await hoop(*command, env=env, cwd=tmp_path)
+        assert status == 3
+    assert (tmp_path / "deals.rejects.csv.bak").read_text(encoding="utf-8") == edited
+    assert (tmp_path / "deals.rejects.csv.bak.2").exists()
+
     write_csv(source, HEADER, GOOD_ROWS)
     status, out, _ = await hoop(*command, env=env, cwd=tmp_path)
     assert status == 0
     assert re.search(r"^  unchanged\s+4$", out, re.MULTILINE)
     assert not (tmp_path / "deals.rejects.csv").exists()
     # Users edit rejects files, so the earlier one is kept rather than deleted.
-    assert "X1" in (tmp_path / "deals.rejects.csv.bak").read_text(encoding="utf-8")
-    assert "the earlier rejects file was moved to deals.rejects.csv.bak" in out
+    assert "X1" in (tmp_path / "deals.rejects.csv.bak.3").read_text(encoding="utf-8")
+    assert "the earlier rejects file was moved to deals.rejects.csv.bak.3" in out
 
 
 async def test_import_usage_errors_exit_2_with_the_fix(
@@ -116,6 +126,19 @@ async def test_import_usage_errors_exit_2_with_the_fix(
         "no pipeline named 'Dealz'; its pipelines are 'Sales Pipeline', 'Onboarding', 'Deals'"
         in err
     )
+
+    status, _, err = await hoop(
+        "export", "-o", str(tmp_path / "x.csv"), "--page-size", "500", env=env
+    )
+    assert status == 2
+    assert "--page-size must be 1 to 100 (the API's maximum), not 500" in err
+
+    status, _, err = await hoop(
+        "import", str(source), "--mapping", str(mapping_file), env={**env, "HOOP_TOKEN": "wrong"}
+    )
+    assert status == 1
+    assert "401" in err
+    assert "check HOOP_TOKEN; a sandbox issues a new token each time it starts" in err
 
     status, _, err = await hoop("import", str(source), "--map", "colour=x", env=env)
     assert status == 2

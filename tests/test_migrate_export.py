@@ -117,9 +117,7 @@ async def test_interrupted_export_resumes_without_gaps_or_repeats(
     assert again.pages == 0
 
 
-async def test_export_protects_existing_output(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+async def test_export_protects_existing_output(sandbox: Sandbox, tmp_path: Path) -> None:
     output = tmp_path / "deals.csv"
     with pytest.raises(MigrationError, match="nothing to resume"):
         await export(sandbox, output, resume=True)
@@ -127,7 +125,11 @@ async def test_export_protects_existing_output(
     await export(sandbox, output, should_stop=lambda: True)
     with pytest.raises(MigrationError, match="exists; pass --overwrite to replace it or --resume"):
         await export(sandbox, output)
-    with pytest.raises(MigrationError, match="cannot resume: filters was"):
+    resume_message = (
+        "cannot resume: the interrupted export ran with no --pipeline or --status and this "
+        "run has --status won"
+    )
+    with pytest.raises(MigrationError, match=resume_message):
         await export(sandbox, output, resume=True, status="won")
     with pytest.raises(MigrationError, match="no pipeline named 'Nope'"):
         await export(sandbox, output, overwrite=True, pipeline="Nope")

@@ -219,7 +219,8 @@ async def test_json_lines_source_and_its_rejects(sandbox: Sandbox, tmp_path: Pat
     assert rejected[0] == {
         "_hoop_line": "{not json",
         "_hoop_row": 2,
-        "_hoop_reason": "unreadable row: the line is not a JSON object",
+        "_hoop_reason": "unreadable row: the line is not valid JSON (Expecting property name "
+        "enclosed in double quotes: line 1 column 2 (char 1)); fix it or remove it",
     }
     assert rejected[1]["opportunity_id"] == "J9"
     assert rejected[1]["close_value"] == 12.5
@@ -475,3 +476,20 @@ async def test_report_of_another_location_is_ignored(tmp_path: Path) -> None:
 
         # The second run found the first run's report and fetched none of its records.
         assert sandbox.requests["GET", "/opportunities/{id}"] == 0
+
+
+async def test_changed_contact_is_rejected_with_hint(
+    sandbox: Sandbox, mapping: dict[str, Any], tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "deals.csv", HEADER, GOOD_ROWS[:1])
+    await run(sandbox, source, mapping)
+    moved = [["W1", "Moses Frase", "GTX Basic", "Betatech", "Won", "", "", "1054"]]
+    write_csv(source, HEADER, moved)
+
+    summary = await run(sandbox, source, mapping)
+
+    assert dict(summary.reasons) == {"contact changed": 1}
+    reason = summary.rejects_path.read_text(encoding="utf-8")
+    assert "the API cannot move it to" in reason
+    assert "If column 'account' holds contact names rather than ids" in reason
+    assert comparable(sandbox, sandbox.location_id)["W1"][5] == "Cancity"

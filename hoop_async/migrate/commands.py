@@ -254,7 +254,7 @@ async def _run_export(args: argparse.Namespace) -> int:
         status=args.status,
         resume=args.resume,
         overwrite=args.overwrite,
-        page_size=_positive(args.page_size, "--page-size"),
+        page_size=_page_size(args.page_size),
     )
     stop = asyncio.Event()
     interrupts = _Interrupts(stop.set)
@@ -298,6 +298,12 @@ async def _run_pipelines(args: argparse.Namespace) -> int:
             print(f"  {position:>2}. {stage.name or '':<{width}}  {stage.id}")
         print()
     return 0
+
+
+def _page_size(value: int) -> int:
+    if not 1 <= value <= 100:
+        raise MigrationError(f"--page-size must be 1 to 100 (the API's maximum), not {value}")
+    return value
 
 
 def _positive(value: int, flag: str) -> int:

@@ -223,10 +223,22 @@ def _start_state(
     for key in ("location_id", "format", "filters", "columns"):
         if state.get(key) != fresh[key]:
             raise MigrationError(
-                f"cannot resume: {key} was {state.get(key)!r} and is now {fresh[key]!r}; "
-                "run with the same options, or with --overwrite to start again"
+                f"cannot resume: the interrupted export ran with {_described(key, state.get(key))} "
+                f"and this run has {_described(key, fresh[key])}; run with the same options, "
+                "or with --overwrite to start again"
             )
     return state
+
+
+def _described(key: str, value: Any) -> str:
+    """Spell a resumable setting as the options that set it."""
+    if key == "filters" and isinstance(value, dict):
+        flags = [f"--{name} {setting}" for name, setting in value.items() if setting is not None]
+        return " ".join(flags) if flags else "no --pipeline or --status"
+    if key == "columns":
+        return "other custom fields" if value else "no columns"
+    flag = {"location_id": "--location", "format": "--format"}[key]
+    return f"{flag} {value}"
 
 
 def _open_output(options: ExportOptions, state: dict[str, Any]) -> BinaryIO:

@@ -322,8 +322,10 @@ class _ImportRun:
                 planned.external_id,
                 "contact changed",
                 f"opportunity {current.id} with this external id belongs to contact "
-                f"{current.contact_id}, and the API cannot move it to {planned.contact_id}; "
-                "delete that opportunity or map the row to its contact",
+                f"{current.contact_id}, and the API cannot move it to {planned.contact_id!r}. "
+                f"If column {self.options.mapping.contact.column!r} holds contact names rather "
+                "than ids, map it through a lookup table; otherwise map the row to the "
+                "opportunity's contact",
             )
         # A create whose response was lost and which the rescan then found was made by this run.
         made_here = planned.external_id in self.maybe_created

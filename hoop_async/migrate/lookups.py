@@ -115,9 +115,10 @@ class LookupSpec:
         for part in self.path:
             key = part.replace("{location}", location_id)
             if not isinstance(data, dict) or key not in data:
+                hint = "; is --location right?" if "{location}" in part else ""
                 raise MigrationError(
                     f"lookup {self.name!r}: {path} has nothing at {'.'.join(self.path)} "
-                    f"(no key {key!r})"
+                    f"(no key {key!r}{hint})"
                 )
             data = data[key]
         if not isinstance(data, dict):

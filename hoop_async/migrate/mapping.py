@@ -125,7 +125,8 @@ class ImportMapping:
             raise MigrationError(
                 f"{source} has no column {', '.join(repr(name) for name in missing)}; "
                 f"its columns are {', '.join(repr(name) for name in header)}. "
-                "Fix the column names in the mapping."
+                "Fix the column names in the mapping file or in the --map and "
+                "--external-id flags."
             )
 
     def stage_value(self, raw: str) -> StageValue | None:
@@ -220,6 +221,7 @@ def _rule(obj: Mapping[str, Any], where: str) -> ColumnRule:
         raise MigrationError(
             f'mapping "{where}" has unknown keys {", ".join(map(repr, extra))}; '
             'use "column" and, optionally, "lookup"'
+            + (' and "when_empty"' if where == "monetary_value" else "")
         )
     lookup = obj.get("lookup")
     if lookup is not None and not isinstance(lookup, str):

@@ -1,7 +1,7 @@
 """Source files of an import (CSV or JSON Lines) and the rejects file written
 beside them, in the same format so that `hoop import` takes it back.
 
-Rows are numbered from 1, not counting a CSV header. A rejects file adds two
+Rows are numbered from 1, not counting a CSV header or blank lines. A rejects file adds two
 columns, `_hoop_row` (the row number in the first file) and `_hoop_reason`.
 A JSON Lines line that is not an object comes back under `_hoop_line`. An
 import ignores every column whose name starts with `_hoop_`.
@@ -131,7 +131,7 @@ class Source:
                     original=number,
                     values={},
                     raw={"_hoop_line": line.rstrip("\r\n")},
-                    error="the line is not a JSON object",
+                    error=_json_problem(line),
                 )
                 continue
             yield _row(number, {key: _text(value) for key, value in record.items()}, record)
@@ -150,12 +150,30 @@ def _row(number: int, cells: dict[str, str], raw: dict[str, Any] | None = None) 
     return SourceRow(number=number, original=original, values=values, raw=kept)
 
 
+def _free_backup_name(path: Path) -> Path:
+    candidate = path.with_name(path.name + ".bak")
+    number = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak.{number}")
+        number += 1
+    return candidate
+
+
 def _json_object(line: str) -> dict[str, Any] | None:
     try:
         value = json.loads(line)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _json_problem(line: str) -> str:
+    """Describe why a JSON Lines line is not an object, for the rejection reason."""
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        return f"the line is not valid JSON ({exc}); fix it or remove it"
+    return f"the line is a JSON {type(value).__name__}, not an object; each line needs one object"
 
 
 def _text(value: Any) -> str:
@@ -173,8 +191,9 @@ class RejectsWriter:
     """Writes rejected rows as they come, in the source's format, with row and reason.
 
     Users edit a rejects file before importing it, so an existing one is never
-    overwritten: it is renamed to `<name>.bak` first. With `path` None (a dry
-    run), rows are only counted.
+    overwritten: it is renamed to `<name>.bak`, or `<name>.bak.2`, `.bak.3`
+    and so on when that exists. With `path` None (a dry run), rows are only
+    counted.
     """
 
     def __init__(self, path: Path | None, source: Source) -> None:
@@ -189,7 +208,7 @@ class RejectsWriter:
                 f"the rejects file {path} is the input file; pass another --rejects path"
             )
         if path is not None and path.exists():
-            self.backup = path.with_name(path.name + ".bak")
+            self.backup = _free_backup_name(path)
             os.replace(path, self.backup)
 
     def write(self, row: SourceRow, reason: str) -> None:
