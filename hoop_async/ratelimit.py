@@ -128,7 +128,7 @@ class _Budget:
         self.limit = min(settings.max_requests or DEFAULT_MAX_REQUESTS, DEFAULT_MAX_REQUESTS)
         self.interval = settings.interval or DEFAULT_INTERVAL
         self.sent: deque[float] = deque()
-        # As many send times as requests waiting for a response, oldest first; the
+        # As many send times as requests waiting for a response, oldest first. The
         # first is never later than the send time of any request in flight.
         self.in_flight: deque[float] = deque()
         self.paused_until = 0.0

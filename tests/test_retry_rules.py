@@ -169,7 +169,7 @@ def test_own_sends_in_flight_not_foreign() -> None:
         clock.now += 0.1
         budget.take(clock())
     clock.now += 0.8
-    # The server counted all five; the answer arrives 1.2 s after the first left.
+    # The server counted all five, and the response arrives 1.2 s after the first left.
     rate.observe("LOC", {"X-RateLimit-Max": "10", "X-RateLimit-Remaining": "5"})
     assert len(budget.sent) == 5
     assert budget.window_delay(clock()) == 0

@@ -325,7 +325,7 @@ def _location_hint(location_id: str) -> Iterator[None]:
 
 
 class _Interrupts:
-    """Ctrl-C handling: the first press asks for a clean stop, the second cancels."""
+    """Ctrl-C handling: the first press requests a clean stop, the second cancels the run."""
 
     def __init__(self, request_stop: Callable[[], None]) -> None:
         self.presses = 0

@@ -206,9 +206,9 @@ class _ImportRun:
     async def _scan(self) -> dict[str, Stored]:
         """Read every opportunity of the location and index them by external id.
 
-        Of several records with one external id (made by another tool, or by a
-        create retried during a search lag), rows update the oldest; the count
-        of such ids goes to the summary.
+        Several records can share one external id when another tool made them,
+        or when a create was retried during a search lag. Rows then update the
+        oldest, and the summary counts such ids.
         """
         found: dict[str, Stored] = {}
         created: dict[str, datetime] = {}

@@ -43,7 +43,7 @@ class ImportSummary:
     rejects_path: Path | None = None
     rejects_written: int = 0
     rejects_backup: Path | None = None
-    """Where the rejects file of an earlier run was moved, if there was one."""
+    """The new path of the earlier run's rejects file, or None when there was none."""
     repeated_ids: int = 0
     """External ids that more than one opportunity of the location carries."""
 

@@ -13,7 +13,7 @@ __all__ = ["CustomFieldDefinition"]
 class CustomFieldDefinition:
     """A custom field of a location.
 
-    `field_key` is the full key, such as "opportunity.external_id"; write bodies
+    `field_key` is the full key, such as "opportunity.external_id". Write bodies
     may name the field by its `id` or by `key`, the part after the model prefix.
     Records returned by the API name their custom fields by `id` only.
     """

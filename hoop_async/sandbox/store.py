@@ -40,7 +40,7 @@ class Location:
     """User names by user id."""
     contacts: dict[str, Contact] = attrs.field(factory=dict)
     custom_fields: dict[str, CustomFieldDefinition] = attrs.field(factory=dict)
-    """Custom field definitions by field key; a key written before it was defined
+    """Custom field definitions by field key. A key written before it was defined
     is defined on first use, as a text field named after the key."""
     opportunities: OpportunityIndex = attrs.field(factory=OpportunityIndex)
 
