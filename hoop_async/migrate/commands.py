@@ -23,8 +23,6 @@ from hoop_async.migrate.config import (
     location_of,
     open_client,
 )
-from hoop_async.migrate.exporter import ExportOptions, run_export
-from hoop_async.migrate.importer import ImportOptions, run_import
 from hoop_async.migrate.mapping import load_mapping, parse_mapping
 from hoop_async.migrate.progress import ProgressBar
 
@@ -182,6 +180,8 @@ def _epilog() -> str:
 
 
 async def _run_import(args: argparse.Namespace) -> int:
+    from hoop_async.migrate.importer import ImportOptions, run_import
+
     location_id = location_of(args)
     default_report = Path(f"{args.file.stem}.report.jsonl")
     default_rejects = Path(f"{args.file.stem}.rejects{args.file.suffix}")
@@ -242,6 +242,8 @@ def _mapping_data(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _run_export(args: argparse.Namespace) -> int:
+    from hoop_async.migrate.exporter import ExportOptions, run_export
+
     location_id = location_of(args)
     output_format = args.format or (
         "jsonl" if args.output.suffix in (".jsonl", ".ndjson") else "csv"

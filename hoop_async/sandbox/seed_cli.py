@@ -21,9 +21,10 @@ import csv
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hoop_async.sandbox.server import Sandbox
+if TYPE_CHECKING:
+    from hoop_async.sandbox.server import Sandbox
 
 __all__ = [
     "add_seed_flags",
