@@ -400,7 +400,7 @@ async def test_repeated_external_id_updates_the_oldest(
     location = sandbox.location_id
     pipeline = next(p for p in sandbox.pipelines(location) if p["name"] == "Deals")
     contact = next(c for c in sandbox.contacts(location) if c["name"] == "Cancity")
-    made = [
+    copies = [
         sandbox.add_opportunity(
             location,
             name=f"copy {day}",
@@ -419,9 +419,9 @@ async def test_repeated_external_id_updates_the_oldest(
     assert summary.repeated_ids == 1
     assert "1 external ids are on more than one opportunity" in summary.format()
     names = {record["id"]: record["name"] for record in sandbox.opportunities(location)}
-    assert names[made[1]["id"]] == "Cancity: GTX Basic"
-    assert names[made[0]["id"]] == "copy 2"
-    assert names[made[2]["id"]] == "copy 3"
+    assert names[copies[1]["id"]] == "Cancity: GTX Basic"
+    assert names[copies[0]["id"]] == "copy 2"
+    assert names[copies[2]["id"]] == "copy 3"
 
 
 async def test_first_row_keeps_its_id_even_when_rejected(

@@ -169,16 +169,16 @@ class _ImportRun:
         await self._load_existing()
 
     async def _external_id_field(self) -> CustomFieldDefinition:
-        wanted = self.options.mapping.external_id_field
+        field_name = self.options.mapping.external_id_field
         fields = await self.api.custom_fields(self.options.location_id)
         for field in fields:
-            if field.matches(wanted):
+            if field.matches(field_name):
                 return field
         names = ", ".join(repr(f.field_key or f.id) for f in fields) or "none"
         raise MigrationError(
             f"location {self.options.location_id} has no opportunity custom field "
-            f"{wanted!r} to keep external ids in; create a text field with that key "
-            f"(`hoop sandbox --custom-field {wanted}` does it in the sandbox), or name an "
+            f"{field_name!r} to keep external ids in; create a text field with that key "
+            f"(`hoop sandbox --custom-field {field_name}` does it in the sandbox), or name an "
             f"existing one in mapping external_id.field. Its fields are {names}"
         )
 

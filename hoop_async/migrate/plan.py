@@ -242,11 +242,11 @@ class Planner:
             return None
         return self._looked_up(rule, values, "user")
 
-    def _looked_up(self, rule: ColumnRule, values: Mapping[str, str], what: str) -> str:
+    def _looked_up(self, rule: ColumnRule, values: Mapping[str, str], role: str) -> str:
         raw = values.get(rule.column, "").strip()
         if not raw:
             raise _Reject(
-                f"missing {what}", f"column {rule.column!r} is empty; fill it in and import again"
+                f"missing {role}", f"column {rule.column!r} is empty; fill it in and import again"
             )
         if rule.lookup is None:
             return raw
@@ -256,7 +256,7 @@ class Planner:
             close = lookup.closest(raw)
             hint = f" (did you mean {close!r}?)" if close else ""
             raise _Reject(
-                f"unknown {what}",
+                f"unknown {role}",
                 f"column {rule.column!r} contains {raw!r}, which lookup {rule.lookup!r} "
                 f"does not list{hint}",
             )
@@ -276,9 +276,9 @@ def _number(text: str, where: str) -> float:
 
 
 def _stage(pipeline: Pipeline, name: str) -> PipelineStage | None:
-    wanted = normalize(name)
+    expected = normalize(name)
     for stage in pipeline.stages:
-        if normalize(stage.name or "") == wanted:
+        if normalize(stage.name or "") == expected:
             return stage
     return None
 

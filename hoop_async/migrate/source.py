@@ -145,9 +145,11 @@ def _row(number: int, cells: dict[str, str], raw: dict[str, Any] | None = None) 
     elif isinstance(marked, str) and marked.strip().isdigit():
         original = int(marked)
     source = raw if raw is not None else cells
-    kept = {key: value for key, value in source.items() if not key.startswith(RESERVED_PREFIX)}
+    without_marks = {
+        key: value for key, value in source.items() if not key.startswith(RESERVED_PREFIX)
+    }
     values = {key: value for key, value in cells.items() if not key.startswith(RESERVED_PREFIX)}
-    return SourceRow(number=number, original=original, values=values, raw=kept)
+    return SourceRow(number=number, original=original, values=values, raw=without_marks)
 
 
 def _free_backup_name(path: Path) -> Path:

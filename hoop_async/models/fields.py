@@ -36,6 +36,6 @@ class CustomFieldDefinition:
 
     def matches(self, name: str) -> bool:
         """Tell whether `name` is this field's id, key, full field key or display name."""
-        wanted = name.casefold()
+        expected = name.casefold()
         candidates = (self.id, self.key, self.field_key, self.name)
-        return any(c is not None and c.casefold() == wanted for c in candidates)
+        return any(c is not None and c.casefold() == expected for c in candidates)
